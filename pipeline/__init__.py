@@ -1,0 +1,9 @@
+"""kfact: Korean news fact extraction.
+
+Article -> spaCy Doc (Kiwi tokens, entities with normalized values) -> Claims.
+Importing the package registers the tokenizer, the extension attributes and the pipeline factories.
+"""
+from pipeline import extensions as _extensions  # noqa: F401  (registers Doc/Span/Token attributes)
+from pipeline import tokenizer as _tokenizer  # noqa: F401  (registers kfact.KiwiTokenizer.v1)
+
+__version__ = "0.1.0"

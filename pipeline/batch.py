@@ -1,0 +1,280 @@
+"""The batch runner: inputs -> output JSONL + rejects JSONL, in input order, resumable.
+
+Accounting invariant: read = written + rejected + already_done (skipped on --resume).
+Each output line is written whole or not at all; a killed run leaves at most one partial
+line, which --resume cuts off before continuing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from pipeline.readers import Item, iter_items
+from pipeline.schema import Article, Claim, EntityOut, OutputRecord, Reject
+
+
+class BatchError(RuntimeError):
+    """A failure of the run itself (disk, workers), as opposed to one bad record."""
+
+
+@dataclass
+class BatchOptions:
+    output: Path
+    rejects: Path | None = None
+    model_path: str | None = None
+    resume: bool = False
+    batch_size: int = 16
+    workers: int = 1
+    max_chars: int = 1_000_000
+    with_claims: bool = True
+
+    def rejects_path(self) -> Path:
+        return self.rejects or self.output.with_name(self.output.name + ".rejects.jsonl")
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    written: int = 0
+    rejected: int = 0
+    already_done: int = 0
+    chars: int = 0
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.written + self.rejected + self.already_done
+
+
+# -- Doc -> output record --------------------------------------------------------------------------
+
+def doc_to_record(doc, article: Article) -> OutputRecord:
+    entities = []
+    for ent in doc.ents:
+        fields = {"start": ent.start_char, "end": ent.end_char, "label": ent.label_, "text": ent.text}
+        value = ent._.value
+        if value is not None:
+            fields.update({k: v for k, v in value.to_dict().items() if k in EntityOut.model_fields and k != "text"})
+        entities.append(EntityOut(**fields))
+    claims: list[Claim] = list(doc._.claims or [])
+    return OutputRecord(id=article.id, published=article.published, title=article.title, url=article.url,
+                        entities=entities, claims=claims)
+
+
+# -- processing (runs in the main process or in a worker) -----------------------------------------
+
+_NLP = None
+
+
+def init_worker(model_path: str | None, with_claims: bool, threads: int | None = None) -> None:
+    """Load Kiwi and the model once per process."""
+    global _NLP
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    from pipeline.nlp import load_pipeline
+
+    _NLP = load_pipeline(model_path, with_linker=with_claims)
+
+
+def process_articles(articles: list[Article]) -> list[OutputRecord | Reject]:
+    """One batch; if the batch fails, retry record by record so only the bad one is rejected."""
+    try:
+        return [doc_to_record(doc, a) for doc, a in zip(_pipe(articles), articles)]
+    except Exception:  # noqa: BLE001 - isolate the failing record below
+        results: list[OutputRecord | Reject] = []
+        for article in articles:
+            try:
+                results.append(doc_to_record(next(iter(_pipe([article]))), article))
+            except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
+                message = str(error).splitlines()[0][:200] if str(error) else ""
+                results.append(Reject(id=article.id, source="pipeline", reason=f"{type(error).__name__}: {message}"))
+        return results
+
+
+def _pipe(articles: list[Article]):
+    docs = []
+    for article in articles:
+        doc = _NLP.make_doc(article.text)
+        doc._.article_id = article.id
+        doc._.published = article.published
+        docs.append(doc)
+    for _, component in _NLP.pipeline:
+        docs = list(component.pipe(docs) if hasattr(component, "pipe") else map(component, docs))
+    return docs
+
+
+# -- output files ---------------------------------------------------------------------------------
+
+class LineWriter:
+    """Appends whole JSON lines; on a write error the partial line is cut off again."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.handle = open(path, "ab")
+
+    def write(self, line: str) -> None:
+        data = (line + "\n").encode("utf-8")
+        position = self.handle.tell()
+        try:
+            self.handle.write(data)
+            self.handle.flush()
+        except OSError as error:
+            try:
+                self.handle.truncate(position)
+            except OSError:
+                pass
+            raise BatchError(f"cannot write {self.path}: {error.strerror or error}; "
+                             f"the file ends at the last complete record, rerun with --resume") from error
+
+    def close(self) -> None:
+        try:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+        finally:
+            self.handle.close()
+
+
+def completed_lines(path: Path) -> tuple[set[str], set[str]]:
+    """Ids and sources already in an output or rejects file; a trailing partial line is cut off."""
+    ids, sources = set(), set()
+    if not path.exists():
+        return ids, sources
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(end)
+    for raw in data[:end].splitlines():
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError:
+            continue
+        if record.get("id") is not None:
+            ids.add(str(record["id"]))
+        if record.get("source"):
+            sources.add(record["source"])
+    return ids, sources
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run_batch(inputs: list[str | Path], options: BatchOptions,
+              on_progress: Callable[[Summary], None] | None = None) -> Summary:
+    summary = Summary()
+    started = time.perf_counter()
+    rejects_path = options.rejects_path()
+    if not options.resume:
+        for path in (options.output, rejects_path):
+            if path.exists():
+                path.unlink()
+    done_ids, done_sources = set(), set()
+    if options.resume:
+        for path in (options.output, rejects_path):
+            ids, sources = completed_lines(path)
+            done_ids |= ids
+            done_sources |= sources
+    out, rej = LineWriter(options.output), LineWriter(rejects_path)
+    seen_ids: dict[str, str] = {}
+
+    def reject(item_reject: Reject) -> None:
+        rej.write(item_reject.model_dump_json())
+        summary.rejected += 1
+        key = item_reject.reason.split(":")[0]
+        summary.reasons[key] = summary.reasons.get(key, 0) + 1
+
+    def screened(items: Iterable[Item]) -> Iterator[Item]:
+        """Resume skips, duplicate ids and oversize texts are settled before any model runs."""
+        for item in items:
+            summary.read += 1
+            record_id = item.article.id if item.article else (item.reject.id if item.reject else None)
+            if options.resume and (item.source in done_sources or
+                                   (record_id is not None and record_id in done_ids and item.article is not None
+                                    and record_id not in seen_ids)):
+                summary.already_done += 1
+                if record_id is not None:
+                    seen_ids.setdefault(record_id, item.source)
+                continue
+            if item.reject is not None:
+                reject(item.reject)
+                continue
+            article = item.article
+            if article.id in seen_ids:
+                reject(Reject(id=article.id, source=item.source, reason=f"duplicate id: first seen at {seen_ids[article.id]}"))
+                continue
+            seen_ids[article.id] = item.source
+            if len(article.text) > options.max_chars:
+                reject(Reject(id=article.id, source=item.source,
+                              reason=f"text too long: {len(article.text)} chars > max_chars {options.max_chars}"))
+                continue
+            yield item
+
+    def settle(batch: list[Item], results: list[OutputRecord | Reject]) -> None:
+        for item, result in zip(batch, results):
+            if isinstance(result, Reject):
+                reject(Reject(id=result.id, source=item.source, reason=result.reason))
+            else:
+                out.write(result.model_dump_json(exclude_none=False))
+                summary.written += 1
+                summary.chars += len(item.article.text)
+        summary.seconds = time.perf_counter() - started
+        if on_progress:
+            on_progress(summary)
+
+    try:
+        batches = _batches(screened(iter_items(inputs)), options.batch_size)
+        if options.workers <= 1:
+            if _NLP is None:
+                init_worker(options.model_path, options.with_claims)
+            for batch in batches:
+                settle(batch, process_articles([i.article for i in batch]))
+        else:
+            _run_parallel(batches, options, settle)
+    finally:
+        out.close()
+        rej.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_parallel(batches: Iterator[list[Item]], options: BatchOptions, settle) -> None:
+    """Ordered, bounded fan-out: at most 2 batches in flight per worker, so memory stays flat."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # transformers can hang under fork
+    with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker,
+                             initargs=(options.model_path, options.with_claims, 1)) as pool:
+        pending: deque = deque()
+        try:
+            for batch in batches:
+                pending.append((batch, pool.submit(process_articles, [i.article for i in batch])))
+                while len(pending) >= 2 * options.workers:
+                    done_batch, future = pending.popleft()
+                    settle(done_batch, future.result())
+            while pending:
+                done_batch, future = pending.popleft()
+                settle(done_batch, future.result())
+        except BrokenProcessPool as error:
+            raise BatchError("a worker process died (killed or out of memory); the output holds every record "
+                             "finished before it; rerun with --resume to complete the batch") from error

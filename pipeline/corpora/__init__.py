@@ -1,0 +1,1 @@
+"""Readers for external corpora, read in place from paths given in configs/."""

@@ -1,0 +1,40 @@
+"""Build the kfact pipeline from configs/pipeline.cfg (spaCy's config system)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+import pipeline  # noqa: F401  (registers tokenizer and extensions)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "pipeline.cfg"
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "kfact-ner-small"
+TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "kfact.KiwiTokenizer.v1"}}}
+
+
+def resolve_path(path: str | Path) -> Path:
+    """Relative paths in configs name files of this project: try the working directory, then the project."""
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    return PROJECT_ROOT / candidate
+
+
+def blank_pipeline() -> Language:
+    """A Korean Language with the Kiwi tokenizer and no components."""
+    return spacy.blank("ko", config=TOKENIZER_CONFIG)
+
+
+def load_pipeline(model_path: str | Path | None = None, config_path: str | Path = DEFAULT_CONFIG,
+                  with_linker: bool = True) -> Language:
+    """The full pipeline: Kiwi tokens -> kfact_ner -> kfact_normalize -> kfact_linker."""
+    from pipeline import entity_model, linker, value_normalizer  # noqa: F401  (factories)
+
+    config = spacy.util.load_config(config_path)
+    overrides = {"components.kfact_ner.model_path": str(resolve_path(model_path) if model_path else DEFAULT_MODEL)}
+    if not with_linker:
+        overrides["nlp.pipeline"] = [name for name in config["nlp"]["pipeline"] if name != "kfact_linker"]
+    config = spacy.util.load_config(config_path, overrides=overrides)
+    return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)

@@ -1,0 +1,125 @@
+"""The data model at the pipeline's boundaries: Article in, OutputRecord out.
+
+Every reader produces Articles; every writer (JSONL, Parquet, annotation formats) consumes
+OutputRecords. Inside, the spaCy Doc carries the same information on tokens and spans.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Article(BaseModel):
+    """One input document. `published` resolves relative dates (지난해, 올해)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    text: str
+    published: dt.date | None = None
+    title: str | None = None
+    url: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValueError("id must be a string or an integer")
+        return str(value)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text_is_str(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"text must be a string, got {type(value).__name__}")
+        return value
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _lenient_date(cls, value: Any) -> dt.date | None:
+        # Crawls carry dates in many shapes; an unreadable one is dropped, not fatal.
+        return parse_published(value)
+
+
+def parse_published(value: Any) -> dt.date | None:
+    """'2025-04-08', '2025.04.08 16:55', '2025-04-08T16:55:00+09:00' -> date(2025, 4, 8); junk -> None."""
+    if value is None or isinstance(value, dt.date):
+        return value if not isinstance(value, dt.datetime) else value.date()
+    if not isinstance(value, str):
+        return None
+    import re
+
+    match = re.search(r"(\d{4})[-./년\s]\s*(\d{1,2})[-./월\s]\s*(\d{1,2})", value)
+    if not match:
+        return None
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+class EntityOut(BaseModel):
+    start: int
+    end: int
+    label: str
+    text: str
+    value: float | None = None
+    unit: str | None = None
+    value_max: float | None = None
+    approximate: bool = False
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    half: int | None = None
+    quarter: int | None = None
+
+
+class Subject(BaseModel):
+    text: str
+    type: str  # COUNTRY | ORG | MODEL | PERSON
+    id: str
+
+
+class Indicator(BaseModel):
+    id: str
+    text: str
+
+
+class Span(BaseModel):
+    start: int
+    end: int
+    text: str | None = None
+
+
+class Claim(BaseModel):
+    subject: Subject
+    indicator: Indicator
+    year: int | None
+    value: float | None
+    unit: str | None
+    value_span: Span
+    evidence: Span | None = None
+    approximate: bool = False
+    value_max: float | None = None
+    confidence: float = 1.0
+
+    def key(self) -> tuple:
+        """What two claims must share to count as the same fact (value compared separately)."""
+        return (self.subject.id, self.indicator.id, self.year, self.unit)
+
+
+class OutputRecord(BaseModel):
+    id: str
+    published: dt.date | None = None
+    title: str | None = None
+    url: str | None = None
+    entities: list[EntityOut] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+
+
+class Reject(BaseModel):
+    id: str | None
+    source: str
+    reason: str

@@ -1,0 +1,49 @@
+"""Shared fixtures: one blank pipeline and one tiny trained model per test session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SHIPPED_MODEL = ROOT / "models" / "kfact-ner-small"
+
+
+@pytest.fixture(scope="session")
+def nlp_blank():
+    from pipeline.nlp import blank_pipeline
+
+    return blank_pipeline()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A 1-layer, 32-wide model trained for one epoch on 400 KMOU sentences (~20 s)."""
+    if not (SHARED / "data" / "external" / "kmou-ner").is_dir():
+        pytest.skip("../shared/data/external/kmou-ner is not beside the repo")
+    from pipeline.train import TrainConfig, train
+
+    cfg = TrainConfig.from_toml(ROOT / "configs" / "ner_tiny.toml")
+    cfg.data.kmou_dir = str(SHARED / "data" / "external" / "kmou-ner" / "corpus")
+    cfg.data.annotations = [str(ROOT / "annotations" / "*.jsonl")]
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    train(cfg, output_dir=out, log=lambda message: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shipped_model() -> Path:
+    if not (SHIPPED_MODEL / "config.json").is_file():
+        pytest.fail(f"the shipped model is missing at {SHIPPED_MODEL}")
+    return SHIPPED_MODEL
+
+
+def run_kfact(*args: str, cwd: Path = ROOT, timeout: int = 600):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)

@@ -1,0 +1,50 @@
+import pickle
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.tokenizer import KiwiTokenizer, _segments
+
+KOREAN_MIX = st.text(alphabet=st.sampled_from(list("한국은 13억3000만 달러로 11위에 그쳤다.\n\t  漢字GPT-4😀１２３ㄱㅏ\u1112\u1161\u11ab,()%")),
+                     max_size=80)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60) | KOREAN_MIX)
+def test_tokenizer_is_lossless_on_any_string(nlp_blank, text):
+    doc = nlp_blank.make_doc(text)
+    assert doc.text == text
+    covered = "".join(t.text_with_ws for t in doc)
+    assert covered == text
+
+
+def test_overlapping_morphemes_merge_into_one_token(nlp_blank):
+    doc = nlp_blank.make_doc("한국은 1개에 그쳤다.")
+    texts = [t.text for t in doc]
+    assert "그쳤" in texts  # 그치/VV + 었/EP share a character
+    merged = doc[texts.index("그쳤")]
+    assert merged.tag_ == "VV+EP"
+    assert merged._.kiwi_forms == "그치+었"
+
+
+def test_tags_and_sentence_starts(nlp_blank):
+    doc = nlp_blank.make_doc("미국은 1위다. 한국은 11위다.")
+    assert doc[0].tag_ == "NNP"
+    assert sum(1 for t in doc if t.is_sent_start) == 2
+
+
+def test_whitespace_runs_and_empty(nlp_blank):
+    for text in ["", " ", "\n\n", "  가  나\n\n다 ", "a\u3000b"]:
+        assert nlp_blank.make_doc(text).text == text
+
+
+def test_long_text_is_segmented_without_loss(nlp_blank):
+    text = ("가나다라 " * 3000) + ("x" * 9000)
+    assert [b - a for a, b in _segments(text, 4000)][0] <= 4000
+    assert nlp_blank.make_doc(text).text == text
+
+
+def test_tokenizer_pickles(nlp_blank):
+    clone = pickle.loads(pickle.dumps(nlp_blank.tokenizer))
+    assert isinstance(clone, KiwiTokenizer)
+    assert clone("한국 13억").text == "한국 13억"
