@@ -102,15 +102,9 @@ def process_articles(articles: list[Article]) -> list[OutputRecord | Reject]:
 
 
 def _pipe(articles: list[Article]):
-    docs = []
-    for article in articles:
-        doc = _NLP.make_doc(article.text)
-        doc._.article_id = article.id
-        doc._.published = article.published
-        docs.append(doc)
-    for _, component in _NLP.pipeline:
-        docs = list(component.pipe(docs) if hasattr(component, "pipe") else map(component, docs))
-    return docs
+    from pipeline.nlp import pipe_articles
+
+    return pipe_articles(_NLP, [(a.id, a.text, a.published) for a in articles])
 
 
 # -- output files ---------------------------------------------------------------------------------

@@ -128,6 +128,7 @@ def evaluate(
     """Entity metrics (seqeval strict + partial) and claim metrics, end to end and on gold entities."""
     from pipeline.annotation_io import AnnotationError, load_annotations
     from pipeline.evaluate import claim_metrics, docs_with_gold_entities, entity_metrics, run_pipeline
+    from pipeline.linker import RuleScorer
     from pipeline.nlp import load_pipeline
     from pipeline.taxonomy import load_indicators
 
@@ -143,10 +144,18 @@ def evaluate(
     docs, chars_per_second = run_pipeline(nlp, records)
     entities = entity_metrics(records, docs)
     gold_claims = {r.id: list(r.claims) for r in records}
-    end_to_end = claim_metrics(gold_claims, {d._.article_id: d._.claims or [] for d in docs})
     linker = nlp.get_pipe("kfact_linker")
     oracle_docs = docs_with_gold_entities(nlp, records)
-    on_gold = claim_metrics(gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in oracle_docs})
+    claims = {}
+    learned_scorer, learned_threshold = linker.scorer, linker.threshold
+    for scorer_name, scorer, threshold in (("learned", learned_scorer, learned_threshold),
+                                           ("rules", RuleScorer(), 0.5)):
+        linker.scorer, linker.threshold = scorer, threshold
+        claims[f"end to end, {scorer_name}"] = claim_metrics(
+            gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in docs})
+        claims[f"gold entities, {scorer_name}"] = claim_metrics(
+            gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in oracle_docs})
+    linker.scorer, linker.threshold = learned_scorer, learned_threshold
 
     table = Table(title=f"entities ({split}, {len(records)} records, strict span+label)")
     for column in ("label", "P", "R", "F1", "support"):
@@ -159,19 +168,25 @@ def evaluate(
     m = entities["partial"]
     table.add_row("[italic]partial overlap", f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", "")
     console.print(table)
-    claims_table = Table(title="claims")
-    for column in ("mode", "P", "R", "F1", "tp", "fp", "fn"):
+    claims_table = Table(title="claims (subject, indicator, year, unit; value within 0.5 %)")
+    for column in ("linker", "P", "R", "F1", "tp", "fp", "fn"):
         claims_table.add_column(column)
-    for name, m in (("end to end", end_to_end["micro"]), ("on gold entities", on_gold["micro"])):
+    for name, result in claims.items():
+        m = result["micro"]
         claims_table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
                              str(m["tp"]), str(m["fp"]), str(m["fn"]))
     console.print(claims_table)
+    per_indicator = Table(title="claims per indicator (end to end, learned)")
+    for column in ("indicator", "P", "R", "F1", "support"):
+        per_indicator.add_column(column)
+    for name, m in claims["end to end, learned"]["per_indicator"].items():
+        per_indicator.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+    console.print(per_indicator)
     console.print(f"throughput: {chars_per_second:,.0f} chars/s")
     if report:
         report.mkdir(parents=True, exist_ok=True)
         payload = {"split": split, "records": len(records), "entities": entities,
-                   "claims_end_to_end": {k: v for k, v in end_to_end.items() if k != "details"},
-                   "claims_on_gold_entities": {k: v for k, v in on_gold.items() if k != "details"},
+                   "claims": {name: {k: v for k, v in result.items() if k != "details"} for name, result in claims.items()},
                    "chars_per_second": chars_per_second}
         (report / "metrics.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
         console.print(f"wrote {report / 'metrics.json'}")

@@ -7,6 +7,7 @@ so nothing is truncated and nothing is predicted twice.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -133,12 +134,64 @@ def bio_to_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
     return spans
 
 
+VALUE_LABELS = ("MONEY", "PERCENT", "QUANTITY")
+NUMBER_TAIL = re.compile(r"(\d|[십백천만억조경])$")
+NUMBER_HEAD = re.compile(r"^\d")
+MAGNITUDES = {"십", "백", "천", "만", "억", "조", "경", "천만", "백만"}
+CURRENCY_WORDS = {"달러", "원", "유로", "위안", "엔", "파운드", "불", "루블", "$", "€", "￥", "₩"}
+PERCENT_SIGNS = {"%", "％", "퍼센트", "%포인트", "%p"}
+RANGE_MARKS = {"~", "∼", "〜", "-", "–"}
+
+
+def repair_value_spans(doc: Doc, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Token spans (start, end, label) -> the same with split numbers joined and units reattached.
+
+    The model sometimes cuts a compound number at its inner space or magnitude ("13억" + "3000만 달러"),
+    across a range ("3" + "4조 원"), or leaves the unit outside ("1099" + "억 달러", "63" + "%").
+    These are spelling facts, not judgements; where the unit is a currency or a percent sign, the
+    label follows it.
+    """
+    repaired: list[tuple[int, int, str]] = []
+    for start, end, label in sorted(spans):
+        if repaired:
+            p_start, p_end, p_label = repaired[-1]
+            gap = [t for t in doc[p_end:start] if not t.is_space]
+            joinable_gap = not gap or (len(gap) == 1 and gap[0].text in RANGE_MARKS)
+            if (p_label in VALUE_LABELS and label in VALUE_LABELS and joinable_gap
+                    and NUMBER_TAIL.search(doc[p_start:p_end].text)
+                    and (NUMBER_HEAD.match(doc[start].text) or doc[start].text in MAGNITUDES | CURRENCY_WORDS | PERCENT_SIGNS)):
+                repaired[-1] = (p_start, end, label if NUMBER_HEAD.match(doc[start].text) else p_label)
+                continue
+        repaired.append((start, end, label))
+    taken = {i for start, end, _ in repaired for i in range(start, end)}
+    result = []
+    for start, end, label in repaired:
+        if label in VALUE_LABELS:
+            while end < len(doc) and end not in taken:
+                token, previous = doc[end], doc[end - 1]
+                glued = not previous.whitespace_
+                if token.text in MAGNITUDES and glued and NUMBER_TAIL.search(previous.text):
+                    end += 1
+                elif token.text in CURRENCY_WORDS | PERCENT_SIGNS and (glued or previous.text in MAGNITUDES):
+                    end += 1
+                else:
+                    break
+            surface = doc[start:end].text
+            if any(word in surface for word in PERCENT_SIGNS):
+                label = "PERCENT"
+            elif any(token.text in CURRENCY_WORDS for token in doc[start:end]):
+                label = "MONEY"
+        result.append((start, end, label))
+    return result
+
+
 class EntityRecognizer:
     """spaCy component: sets doc.ents from a token-classification model. No I/O in __call__."""
 
     def __init__(self, nlp: Language, name: str, model_path: str | None, batch_size: int,
-                 max_subwords: int, context_subwords: int):
+                 max_subwords: int, context_subwords: int, repair_numbers: bool = True):
         self.name = name
+        self.repair_numbers = repair_numbers
         self.batch_size = batch_size
         self.max_subwords = max_subwords
         self.context_subwords = context_subwords
@@ -162,12 +215,21 @@ class EntityRecognizer:
             self.model = AutoModelForTokenClassification.from_pretrained(str(path))
         except (OSError, ValueError) as error:
             raise RuntimeError(f"cannot load entity model from {path}: {error}") from error
+        self._fit_windows()
         self.model.eval()
         return self
 
     def set_model(self, model, tokenizer) -> None:
         self.model, self.tokenizer = model, tokenizer
+        self._fit_windows()
         self.model.eval()
+
+    def _fit_windows(self) -> None:
+        """Windows (plus [CLS]/[SEP]) must fit the model's position table, whatever the config says."""
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if limit:
+            self.max_subwords = min(self.max_subwords, limit - 2)
+            self.context_subwords = min(self.context_subwords, self.max_subwords // 4)
 
     @property
     def labels(self) -> list[str]:
@@ -239,10 +301,18 @@ class EntityRecognizer:
     def _set_entities(self, doc: Doc, token_ids: list[int], probs: np.ndarray) -> None:
         labels = self.labels
         tags = [labels[int(row.argmax())] if row.any() else "O" for row in probs]
-        spans = []
+        scores = {}
+        token_spans = []
         for start, end, label in bio_to_spans(tags):
-            span = Span(doc, token_ids[start], token_ids[end - 1] + 1, label=label)
-            span._.ner_score = float(probs[start:end].max(axis=1).mean())
+            first, last = token_ids[start], token_ids[end - 1] + 1
+            token_spans.append((first, last, label))
+            scores[first] = float(probs[start:end].max(axis=1).mean())
+        if self.repair_numbers:
+            token_spans = repair_value_spans(doc, token_spans)
+        spans = []
+        for first, last, label in token_spans:
+            span = Span(doc, first, last, label=label)
+            span._.ner_score = scores.get(first)
             spans.append(span)
         doc.ents = filter_spans(spans)
 
@@ -250,8 +320,9 @@ class EntityRecognizer:
 @Language.factory(
     "kfact_ner",
     assigns=["doc.ents", "span._.ner_score"],
-    default_config={"model_path": None, "batch_size": 16, "max_subwords": 128, "context_subwords": 16},
+    default_config={"model_path": None, "batch_size": 16, "max_subwords": 128, "context_subwords": 16,
+                    "repair_numbers": True},
 )
 def make_entity_recognizer(nlp: Language, name: str, model_path: str | None, batch_size: int,
-                           max_subwords: int, context_subwords: int) -> EntityRecognizer:
-    return EntityRecognizer(nlp, name, model_path, batch_size, max_subwords, context_subwords)
+                           max_subwords: int, context_subwords: int, repair_numbers: bool) -> EntityRecognizer:
+    return EntityRecognizer(nlp, name, model_path, batch_size, max_subwords, context_subwords, repair_numbers)

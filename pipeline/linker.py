@@ -29,6 +29,7 @@ VALUE_LABELS = ("MONEY", "PERCENT", "QUANTITY")
 CURRENCIES = {"USD", "KRW", "EUR", "CNY", "JPY", "GBP"}
 CHANGE_WORDS = re.compile(r"^[^.。]{0,12}?(증가|감소|늘|줄|상승|하락|성장|급증|급감|올랐|올라|떨어|확대|축소|뛰)")
 DECREASE_WORDS = re.compile(r"(감소|줄|하락|급감|떨어|축소|낮아|내려|둔화|마이너스)")
+PLAN_WORDS = re.compile(r"(계획|하겠다|할 방침|할 예정|발표했|밝혔)")
 # A date followed by these marks a starting point or a past comparison, not the claim's period.
 SINCE_AFTER = re.compile(r"^\s*(이후|부터|이래|에 비해|보다|대비|과 비교|와 비교)")
 PREVIOUS_PERIOD_BEFORE = re.compile(r"(전년|전년도|전년 동기|전년동기|작년 동기|전년 같은 기간)\s*\(?\s*$")
@@ -264,7 +265,7 @@ class ClaimLinker:
         seen: set[tuple] = set()
         for sentence in doc.sents:
             if "\n" in doc.text[max(0, sentence.start_char - 2):sentence.start_char + 1] or not sentence.text.strip():
-                carried_indicator, carried_year = None, None  # paragraph boundary
+                carried_year = None  # paragraph boundary: the topic (indicator) may go on, the period restarts
             sentence_subjects = self._subjects(doc, sentence)
             sentence_year = self._sentence_year(sentence)
             if sentence_year is not None:
@@ -328,8 +329,13 @@ class ClaimLinker:
         return self.canonical_ids.get(text, self.canonical_ids.get(text.lower(), text))
 
     def _subjects(self, doc: Doc, sentence: Span) -> list[SubjectMention]:
-        mentions = [SubjectMention(e.start_char, e.end_char, e.label_, e.text, self.subject_id(e.label_, e.text),
-                                   e.start, e.end) for e in sentence.ents if e.label_ in SUBJECT_LABELS]
+        mentions = []
+        for e in sentence.ents:
+            # News (and KMOU) tag a country acting as an institution ORG; a country name is a country subject.
+            label = "COUNTRY" if e.text in self.country_names and e.label_ in ("ORG", "LOCATION", "COUNTRY") else e.label_
+            if label in SUBJECT_LABELS:
+                mentions.append(SubjectMention(e.start_char, e.end_char, label, e.text,
+                                               self.subject_id(label, e.text), e.start, e.end))
         covered = [(m.start, m.end) for m in mentions]
         for token in sentence:
             if token.text in LEXICON_SUBJECTS and not any(a <= token.idx < b for a, b in covered):
@@ -369,12 +375,13 @@ class ClaimLinker:
         if before:
             a, b, alias, ind = max(before, key=lambda h: h[1])
             return ind, alias
+        # What the text was already talking about beats a verb after the number (…93억 달러를 투입하며).
+        if carried is not None and unit_compatible(carried[0].unit, unit):
+            return carried
         after = [h for h in fitting if h[0] >= value.end_char]
         if after:
             a, b, alias, ind = min(after, key=lambda h: h[0])
             return ind, alias
-        if carried is not None and unit_compatible(carried[0].unit, unit):
-            return carried
         return None, ""
 
     @staticmethod
@@ -404,6 +411,9 @@ class ClaimLinker:
         left = doc.text[max(sentence.start_char, value.start_char - 12):value.start_char]
         if PREVIOUS_PERIOD_BEFORE.search(left):
             return base - 1 if base is not None else None
+        # A plan or announcement with no target year takes the year it was announced (GUIDELINE §3).
+        if base is None and doc._.published is not None and PLAN_WORDS.search(sentence.text):
+            return doc._.published.year
         return base
 
     def _unit(self, doc: Doc, value: Span, indicator: IndicatorDef | None) -> str | None:

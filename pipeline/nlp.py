@@ -38,3 +38,19 @@ def load_pipeline(model_path: str | Path | None = None, config_path: str | Path 
         overrides["nlp.pipeline"] = [name for name in config["nlp"]["pipeline"] if name != "kfact_linker"]
     config = spacy.util.load_config(config_path, overrides=overrides)
     return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+
+
+def pipe_articles(nlp: Language, articles) -> list:
+    """(id, text, published) triples -> processed Docs, with the article fields on `doc._`.
+
+    Components run batch-wise (their own `pipe`), which is where the entity model batches windows.
+    """
+    docs = []
+    for article_id, text, published in articles:
+        doc = nlp.make_doc(text)
+        doc._.article_id = article_id
+        doc._.published = published
+        docs.append(doc)
+    for _, component in nlp.pipeline:
+        docs = list(component.pipe(docs) if hasattr(component, "pipe") else map(component, docs))
+    return docs

@@ -254,7 +254,7 @@ def fingerprint(records: list[dict]) -> str:
 
 
 def train(cfg: TrainConfig, output_dir: Path | None = None, annotation_files: list[str] | None = None,
-          overwrite: bool = False, log: Callable[[str], None] = print) -> dict:
+          overwrite: bool = False, log: Callable[[str], None] = print, evaluate: bool = True) -> dict:
     """Train, pick the best dev epoch, evaluate test once, write the model directory. Returns metrics."""
     import torch
     from datasets import Dataset
@@ -343,4 +343,10 @@ def train(cfg: TrainConfig, output_dir: Path | None = None, annotation_files: li
         shutil.rmtree(output_dir)
     staging.rename(output_dir)
     log(f"wrote {output_dir} (best epoch {best['epoch']}, dev window F1 {best['f1']:.4f}, {train_seconds:.0f}s)")
+    if evaluate:
+        from pipeline.model_card import evaluate_entity_model, write_card
+
+        info["evaluation"] = evaluate_entity_model(output_dir, splits)
+        card = write_card(output_dir, info, info["evaluation"])
+        log(f"evaluated dev and test once; wrote {card}")
     return info

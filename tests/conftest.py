@@ -29,7 +29,7 @@ def tiny_model(tmp_path_factory) -> Path:
     cfg.data.kmou_dir = str(SHARED / "data" / "external" / "kmou-ner" / "corpus")
     cfg.data.annotations = [str(ROOT / "annotations" / "*.jsonl")]
     out = tmp_path_factory.mktemp("models") / "tiny"
-    train(cfg, output_dir=out, log=lambda message: None)
+    train(cfg, output_dir=out, log=lambda message: None, evaluate=False)
     return out
 
 

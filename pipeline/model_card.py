@@ -1,0 +1,100 @@
+"""Final evaluation of a trained entity model and its model card (README.md beside the weights)."""
+from __future__ import annotations
+
+import json
+import platform
+from datetime import date
+from pathlib import Path
+
+from pipeline.annotation_io import AnnotatedRecord
+
+
+def evaluate_entity_model(model_dir: Path, splits: dict[str, list[dict]], names=("dev", "test")) -> dict:
+    """Entity metrics through the real pipeline (Kiwi -> model -> spans), per split and per source."""
+    from pipeline.evaluate import entity_metrics, run_pipeline
+    from pipeline.nlp import load_pipeline
+
+    nlp = load_pipeline(model_dir, with_linker=False)
+    results = {}
+    for name in names:
+        records = [AnnotatedRecord.model_validate(r) for r in splits.get(name, []) if "#" not in r["id"]]
+        if not records:
+            continue
+        groups = {"all": records,
+                  "kmou": [r for r in records if r.id.startswith("kmou-")],
+                  "kfact_annotations": [r for r in records if not r.id.startswith("kmou-")]}
+        results[name] = {}
+        for group, subset in groups.items():
+            if subset:
+                docs, speed = run_pipeline(nlp, subset)
+                results[name][group] = entity_metrics(subset, docs) | {"records": len(subset),
+                                                                       "chars_per_second": round(speed)}
+    return results
+
+
+def _table(metrics: dict) -> str:
+    rows = ["| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    for label, m in sorted(metrics["per_label"].items()):
+        rows.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    for name in ("micro", "macro"):
+        m = metrics[name]
+        rows.append(f"| **{name}** | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    m = metrics["partial"]
+    rows.append(f"| *partial overlap* | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | |")
+    return "\n".join(rows)
+
+
+def write_card(model_dir: Path, info: dict, evaluation: dict) -> Path:
+    cfg = info["config"]
+    arch = cfg["architecture"]
+    size_mb = sum(p.stat().st_size for p in model_dir.iterdir() if p.is_file()) / 1e6
+    sections = [
+        f"# {model_dir.name}: Korean news entity model for kfact\n",
+        f"A BERT token classifier ({arch['num_hidden_layers']} layers, hidden {arch['hidden_size']}, "
+        f"{arch['num_attention_heads']} heads, {info['parameters'] / 1e6:.1f}M parameters, {size_mb:.1f} MB) "
+        f"{'trained from scratch' if not cfg['model']['base'] else 'fine-tuned from ' + cfg['model']['base']} "
+        f"on CPU, over Kiwi morphemes (merged where they overlap). Trained {date.today().isoformat()} on "
+        f"{platform.machine()} with {cfg['training']['num_threads']} threads in {info['train_seconds'] / 60:.1f} min.\n",
+        "## Labels\n",
+        ", ".join(cfg["data"]["labels"]) + " (BIO over words; the first subword carries the label).\n",
+        "## Data\n",
+        "- **KMOU NER** (`../shared/data/external/kmou-ner`, read in place), split by file: "
+        f"{cfg['data']['kmou_dev_percent']}% dev, {cfg['data']['kmou_test_percent']}% test. "
+        "**License: non-commercial use only** (upstream: \"DO NOT use this dataset for commercial use\"). "
+        "This model inherits that restriction.\n"
+        "  Label mapping: " + ", ".join(f"{k}→{v}" for k, v in cfg["data"]["kmou_map"].items()) +
+        ". `COUNTRY|LOCATION` splits LOC by the country lexicon (pycountry Korean names + configs/countries.toml); "
+        "`-` masks the span out of the loss (POH mixes products, works and AI models; DUR mixes durations "
+        "and date ranges), and predictions inside masked spans are not scored.\n",
+        f"- **kfact annotations** (`{', '.join(cfg['data']['annotations'])}`), written by the team under "
+        f"annotations/GUIDELINE.md; train records repeated {cfg['data']['annotation_upsample']}×. "
+        "The seeds are in dev (read while building rules), never in train or test.\n",
+        "| split | records | fingerprint |\n|---|---:|---|\n" + "\n".join(
+            f"| {name} | {d['records']} | `{d['fingerprint']}` |" for name, d in info["data"].items()) + "\n",
+        f"Span alignment: {info['alignment']['spans']} spans, {info['alignment']['expanded']} expanded to Kiwi "
+        f"token bounds, {info['alignment']['lost']} lost.\n",
+        "## Training\n",
+        "| epoch | loss | dev F1 (windows) | seconds | subwords/s |\n|---:|---:|---:|---:|---:|\n" + "\n".join(
+            f"| {h['epoch']} | {h['loss']:.4f} | {h['dev_window_f1']:.4f} | {h['seconds']} | {h['subwords_per_s']} |"
+            for h in info["history"]) + f"\n\nBest epoch on dev: {info['best_epoch']}.\n",
+        "## Results\n",
+        "Strict span+label P/R/F1 (seqeval over a BIO view of the Kiwi tokens), end to end through the "
+        "pipeline; the test split was evaluated once, after the dev-selected epoch.\n",
+    ]
+    for split in ("test", "dev"):
+        for group, metrics in evaluation.get(split, {}).items():
+            sections.append(f"### {split} — {group} ({metrics['records']} records, "
+                            f"{metrics['chars_per_second']:,} chars/s)\n\n{_table(metrics)}\n")
+    sections += [
+        "## Limits\n",
+        "- MODEL has few training examples (our annotations only; KMOU has no such tag): expect low recall.\n",
+        "- Trained on sentence-level news; long crawl noise (menus, tickers) is out of domain.\n",
+        "## Reproduce\n",
+        f"```\nkfact train --config {info['config_file']} --output models/<new-name>\n```\n"
+        "Everything else (config, labels, data fingerprints, history) is in `training.json`, "
+        "and the numbers above in `metrics.json`.\n",
+    ]
+    card = model_dir / "README.md"
+    card.write_text("\n".join(sections), encoding="utf-8")
+    (model_dir / "metrics.json").write_text(json.dumps(evaluation, indent=2), encoding="utf-8")
+    return card
