@@ -34,6 +34,7 @@ class BatchOptions:
     workers: int = 1
     max_chars: int = 1_000_000
     with_claims: bool = True
+    spawn_workers: bool = False  # run even a single worker in its own process (benchmarks compare like with like)
 
     def rejects_path(self) -> Path:
         return self.rejects or self.output.with_name(self.output.name + ".rejects.jsonl")
@@ -238,7 +239,7 @@ def run_batch(inputs: list[str | Path], options: BatchOptions,
 
     try:
         batches = _batches(screened(iter_items(inputs)), options.batch_size)
-        if options.workers <= 1:
+        if options.workers <= 1 and not options.spawn_workers:
             if _NLP is None:
                 init_worker(options.model_path, options.with_claims)
             for batch in batches:

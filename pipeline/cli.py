@@ -230,6 +230,32 @@ def summarize(output: Path = typer.Argument(..., help="An extract output JSONL."
     console.print(table)
 
 
+@app.command()
+def bench(
+    megabytes: float = typer.Option(2.0, help="Corpus size: shared news text repeated to this many MB of text."),
+    model: Optional[Path] = typer.Option(None, help="Entity model directory (default: the shipped model)."),
+    corpus: list[Path] = typer.Option([Path("../shared/data/external/kowikinews-boddari/wikinews.csv")],
+                                      help="Text sources: a Wikinews-style CSV or an articles JSONL."),
+    output: Optional[Path] = typer.Option(None, help="Write the report as JSON here too."),
+) -> None:
+    """Throughput of Kiwi alone vs the full pipeline with 1 and 2 workers, measured in one run."""
+    from pipeline.bench import bench_corpus, report, run_bench
+
+    records = bench_corpus(int(megabytes * 1_000_000 / 3), corpus)  # ~3 bytes per Hangul char in UTF-8
+    result = report(run_bench(records, str(model) if model else None))
+    table = Table(title=f"kfact bench — {result['date']}, {result['machine']}")
+    for column in ("stage", "chars", "seconds", "chars/s", "peak RSS MB"):
+        table.add_column(column)
+    for stage in result["stages"]:
+        table.add_row(stage["stage"], f"{stage['chars']:,}", f"{stage['seconds']:.1f}",
+                      f"{stage['chars_per_second']:,}", f"{stage['peak_rss_mb']:.0f}")
+    console.print(table)
+    for name, value in result["ratios"].items():
+        console.print(f"{name}: {value:.3f} (target {result['targets'][name]})")
+    if output:
+        output.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
 def main() -> None:  # pragma: no cover
     app(prog_name="kfact")
 
