@@ -437,7 +437,7 @@ def load_canonical_ids(path: str | Path) -> dict[str, str]:
     with open(path, "rb") as handle:
         table = tomllib.load(handle)
     ids: dict[str, str] = {}
-    for canonical, aliases in table.get("aliases", {}).items():
+    for canonical, aliases in [*table.get("aliases", {}).items(), *table.get("models", {}).items()]:
         ids[canonical] = canonical
         for alias in aliases:
             ids[alias] = canonical

@@ -30,7 +30,7 @@ def blank_pipeline() -> Language:
 def load_pipeline(model_path: str | Path | None = None, config_path: str | Path = DEFAULT_CONFIG,
                   with_linker: bool = True) -> Language:
     """The full pipeline: Kiwi tokens -> kfact_ner -> kfact_normalize -> kfact_linker."""
-    from pipeline import entity_model, linker, value_normalizer  # noqa: F401  (factories)
+    from pipeline import entity_model, gazetteer, linker, value_normalizer  # noqa: F401  (factories)
 
     config = spacy.util.load_config(config_path)
     overrides = {"components.kfact_ner.model_path": str(resolve_path(model_path) if model_path else DEFAULT_MODEL)}
