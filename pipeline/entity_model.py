@@ -17,7 +17,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.annotation_io import doc_words
+from pipeline.annotation_io import VALUE_LABELS, doc_words
+from pipeline.normalize.numbers import BIG_UNITS, SMALL_UNITS
 
 
 @dataclass(frozen=True)
@@ -134,12 +135,12 @@ def bio_to_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
     return spans
 
 
-VALUE_LABELS = ("MONEY", "PERCENT", "QUANTITY")
-NUMBER_TAIL = re.compile(r"(\d|[십백천만억조경])$")
+MAGNITUDES = {*SMALL_UNITS, *BIG_UNITS, "천만", "백만"}  # Kiwi keeps 천만/백만 as one token
+NUMBER_TAIL = re.compile(rf"(\d|[{''.join([*SMALL_UNITS, *BIG_UNITS])}])$")
 NUMBER_HEAD = re.compile(r"^\d")
-MAGNITUDES = {"십", "백", "천", "만", "억", "조", "경", "천만", "백만"}
 CURRENCY_WORDS = {"달러", "원", "유로", "위안", "엔", "파운드", "불", "루블", "$", "€", "￥", "₩"}
 PERCENT_SIGNS = {"%", "％", "퍼센트", "%포인트", "%p"}
+UNIT_TOKENS = MAGNITUDES | CURRENCY_WORDS | PERCENT_SIGNS
 RANGE_MARKS = {"~", "∼", "〜", "-", "–"}
 
 
@@ -159,7 +160,7 @@ def repair_value_spans(doc: Doc, spans: list[tuple[int, int, str]]) -> list[tupl
             joinable_gap = not gap or (len(gap) == 1 and gap[0].text in RANGE_MARKS)
             if (p_label in VALUE_LABELS and label in VALUE_LABELS and joinable_gap
                     and NUMBER_TAIL.search(doc[p_start:p_end].text)
-                    and (NUMBER_HEAD.match(doc[start].text) or doc[start].text in MAGNITUDES | CURRENCY_WORDS | PERCENT_SIGNS)):
+                    and (NUMBER_HEAD.match(doc[start].text) or doc[start].text in UNIT_TOKENS)):
                 repaired[-1] = (p_start, end, label if NUMBER_HEAD.match(doc[start].text) else p_label)
                 continue
         repaired.append((start, end, label))

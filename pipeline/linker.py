@@ -19,13 +19,13 @@ from typing import Sequence
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from pipeline.annotation_io import VALUE_LABELS
 from pipeline.normalize import DateValue, NumericValue
 from pipeline.schema import Claim, Indicator, Subject
 from pipeline.schema import Span as OffsetSpan
 from pipeline.taxonomy import IndicatorDef, load_country_names, load_indicators
 
 SUBJECT_LABELS = ("COUNTRY", "ORG", "MODEL")
-VALUE_LABELS = ("MONEY", "PERCENT", "QUANTITY")
 CURRENCIES = {"USD", "KRW", "EUR", "CNY", "JPY", "GBP"}
 CHANGE_WORDS = re.compile(r"^[^.。]{0,12}?(증가|감소|늘|줄|상승|하락|성장|급증|급감|올랐|올라|떨어|확대|축소|뛰)")
 DECREASE_WORDS = re.compile(r"(감소|줄|하락|급감|떨어|축소|낮아|내려|둔화|마이너스)")
@@ -286,8 +286,8 @@ class ClaimLinker:
                 claim_p = self.scorer.claim_score(ctx.claim_features)
                 if not subjects:
                     continue
-                scored = [(self.scorer.subject_score(subject_features(doc, ent, s, ctx)), s) for s in subjects]
                 ctx.features = [subject_features(doc, ent, s, ctx) for s in subjects]
+                scored = [(self.scorer.subject_score(f), s) for f, s in zip(ctx.features, subjects)]
                 subject_p, subject = max(scored, key=lambda pair: pair[0])
                 confidence = claim_p * subject_p
                 if confidence < self.threshold and not keep_all:
