@@ -5,7 +5,8 @@ _DOC = {
     "article_id": None,
     "published": None,  # datetime.date: anchors 지난해/올해
     "claims": None,  # list[pipeline.schema.Claim]; None until the linker ran
-    "boilerplate": None,  # list[(start, end)] char ranges judged crawl noise
+    "boilerplate": None,  # list[(start, end)] char ranges judged crawl noise (set by kfact_clean)
+    "noise": None,  # list[pipeline.cleaning.Noise]: the same ranges with the reason for each
 }
 _SPAN = {
     "value": None,  # pipeline.normalize NumericValue | DateValue | None
@@ -22,3 +23,17 @@ for name, default in _SPAN.items():
 for name, default in _TOKEN.items():
     if not Token.has_extension(name):
         Token.set_extension(name, default=default)
+
+
+_TEXT_KEY = "kfact_text"
+
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, cached: spaCy joins every token on each access, and components slice it per entity.
+
+    Safe because kfact never retokenizes a Doc after it is made (only doc.ents change).
+    """
+    text = doc.user_data.get(_TEXT_KEY)
+    if text is None:
+        text = doc.user_data[_TEXT_KEY] = doc.text
+    return text

@@ -1,12 +1,18 @@
 """Input readers: every input record becomes an Article or a Reject with a reason.
 
-Formats: JSONL (optionally .gz), .txt files, and directories of them. Nothing is skipped
-silently: an unreadable line, a truncated gzip or a bad encoding yields a Reject.
+Formats: JSONL (optionally .gz), .txt files, .html/.htm files (main text by trafilatura),
+WARC/WARC.gz crawl archives (warcio), and directories of them. Nothing is lost silently: an
+unreadable line, a truncated gzip or WARC record, a bad encoding or an HTML page without main
+text yields a Reject. WARC records that are not articles at all (requests, metadata, non-HTML
+or non-2xx responses) are *skipped*: they become an Item with `skipped` set, which the batch
+runner counts separately (not as read, not as rejected).
 """
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,15 +24,19 @@ from pipeline.schema import Article, Reject
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json")
+HTML_SUFFIXES = (".html", ".htm")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 @dataclass
 class Item:
-    """One input record: an Article to process, or a Reject to write."""
+    """One input record: an Article to process, a Reject to write, or (WARC only) a skipped non-article."""
 
     article: Article | None
     reject: Reject | None
     source: str
+    skipped: str | None = None  # why a record is not an article (e.g. "warc request"); counted, not rejected
 
 
 def _first_error(error: ValidationError) -> str:
@@ -42,12 +52,21 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
+def _lines(handle) -> Iterator[bytes]:
+    """Byte lines of a JSONL file; a UTF-16 file (BOM first) is re-encoded line by line as UTF-8."""
+    if handle.peek(2)[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        yield from handle
+        return
+    for line in io.TextIOWrapper(handle, encoding="utf-16", newline="\n"):
+        yield line.encode("utf-8")
+
+
 def read_jsonl(path: Path) -> Iterator[Item]:
     opener = gzip.open if path.name.endswith(".gz") else open
     line_no = 0
     try:
         with opener(path, "rb") as handle:
-            for line_no, raw in enumerate(handle, 1):
+            for line_no, raw in enumerate(_lines(handle), 1):
                 source = f"{path}:{line_no}"
                 if not raw.strip():
                     continue
@@ -59,16 +78,28 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 except json.JSONDecodeError as error:
                     yield Item(None, Reject(id=None, source=source, reason=f"not JSON: {error.msg} at column {error.colno}"), source)
                     continue
+                except (ValueError, RecursionError) as error:  # a 5000-digit number, [[[[… nested 100k deep
+                    message = str(error).splitlines()[0][:120] if str(error) else ""
+                    yield Item(None, Reject(id=None, source=source, reason=f"not JSON: {type(error).__name__}: {message}"), source)
+                    continue
                 if not isinstance(data, dict):
                     yield Item(None, Reject(id=None, source=source, reason=f"not a JSON object but {type(data).__name__}"), source)
                     continue
                 record_id = data.get("id")
                 record_id = str(record_id) if isinstance(record_id, (str, int)) and not isinstance(record_id, bool) else None
+                if "text" not in data and isinstance(data.get("html"), str):
+                    # Crawl dumps often carry raw HTML; the record's own fields win over the page's metadata.
+                    page = extract_html(data["html"], url=data.get("url") if isinstance(data.get("url"), str) else None)
+                    if page is None:
+                        yield Item(None, Reject(id=record_id, source=source, reason="no main text in html"), source)
+                        continue
+                    data = {**data, "text": page.text, "published": data.get("published") or page.published,
+                            "title": data.get("title") or page.title}
                 try:
                     yield Item(Article.model_validate(data), None, source)
                 except ValidationError as error:
                     yield Item(None, Reject(id=record_id, source=source, reason=_first_error(error)), source)
-    except (EOFError, OSError, zlib.error) as error:
+    except (EOFError, OSError, UnicodeDecodeError, zlib.error) as error:
         source = f"{path}:{line_no + 1}"
         yield Item(None, Reject(id=None, source=source,
                                 reason=f"unreadable after line {line_no}: {type(error).__name__}: {error}"), source)
@@ -84,6 +115,136 @@ def read_text_file(path: Path, root: Path | None = None) -> Item:
     except OSError as error:
         return Item(None, Reject(id=record_id, source=source, reason=f"cannot read: {error.strerror or error}"), source)
     return Item(Article(id=record_id, text=text), None, source)
+
+
+# -- HTML ----------------------------------------------------------------------------------------
+
+@dataclass
+class HtmlPage:
+    text: str
+    title: str | None
+    published: str | None  # ISO date from the page's metadata (meta tags, JSON-LD, htmldate), if any
+
+
+def extract_html(html: str | bytes, url: str | None = None) -> HtmlPage | None:
+    """Main text and metadata of a page (navigation, scripts and footers dropped); None if no main text."""
+    import trafilatura
+
+    try:
+        document = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+    except Exception:  # noqa: BLE001 - lxml/trafilatura on hostile markup; the caller rejects
+        document = None
+    if document is None:
+        return None
+    fields = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    text = (fields.get("text") or "").strip()
+    if not text:
+        return None
+    return HtmlPage(text=text, title=fields.get("title") or None, published=fields.get("date") or None)
+
+
+def read_html_file(path: Path, root: Path | None = None) -> Item:
+    record_id = str(path.relative_to(root).with_suffix("")) if root else path.stem
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return Item(None, Reject(id=record_id, source=source, reason=f"cannot read: {error.strerror or error}"), source)
+    page = extract_html(data)  # bytes: trafilatura honours <meta charset> and sniffs the rest
+    if page is None:
+        return Item(None, Reject(id=record_id, source=source, reason="no main text in html"), source)
+    return Item(Article(id=record_id, text=page.text, published=page.published, title=page.title), None, source)
+
+
+# -- WARC ----------------------------------------------------------------------------------------
+
+def read_warc(path: Path) -> Iterator[Item]:
+    """HTML response records -> Articles (id = WARC-Record-ID, url = WARC-Target-URI).
+
+    Sources are `path@offset`, stable across runs, so --resume can skip finished records. A record
+    whose payload ends early is rejected; so is any unreadable rest of the file (warcio stops
+    quietly at a truncated gzip member, hence the size check at the end).
+    """
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    offset = 0
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            records = ArchiveIterator(handle)
+            try:
+                for record in records:
+                    item = _warc_item(path, records, record)
+                    offset = records.offset
+                    yield item
+            except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
+                source = f"{path}@{offset}"
+                yield Item(None, Reject(id=None, source=source,
+                                        reason=f"unreadable WARC after offset {offset}: {type(error).__name__}: {error}"), source)
+                return
+            end = getattr(records, "offset", size)
+            if end < size:
+                source = f"{path}@{end}"
+                yield Item(None, Reject(id=None, source=source,
+                                        reason=f"unreadable WARC tail: {size - end} bytes after offset {end} (truncated record?)"),
+                           source)
+    except OSError as error:
+        source = f"{path}@{offset}"
+        yield Item(None, Reject(id=None, source=source, reason=f"cannot read WARC: {error.strerror or error}"), source)
+
+
+def _warc_item(path: Path, records, record) -> Item:
+    headers = record.rec_headers
+    record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>") or None
+    url = headers.get_header("WARC-Target-URI")
+    # Read the whole record before asking for its offset (warcio would read to the end for it), and
+    # only keep payloads that can be articles: a crawl's videos and PDFs are drained in chunks.
+    payload, error = b"", None
+    try:
+        if record.rec_type in ("response", "resource"):
+            payload = record.content_stream().read()
+        while record.raw_stream.read(1 << 16):
+            pass
+    except (EOFError, OSError, ValueError, zlib.error) as caught:  # bad chunking or Content-Encoding
+        error = caught
+    remaining = getattr(record.raw_stream, "limit", 0) or 0
+    source = f"{path}@{records.get_record_offset()}"
+    if error is not None:
+        return Item(None, Reject(id=record_id or url, source=source,
+                                 reason=f"unreadable WARC record payload: {type(error).__name__}: {error}"), source)
+    if getattr(record, "format", "warc") != "warc":  # warcio would read any text with a header line as ARC
+        return Item(None, Reject(id=None, source=source, reason=f"not a WARC record (parsed as {record.format})"), source)
+    if remaining > 0:
+        declared = headers.get_header("Content-Length")
+        return Item(None, Reject(id=record_id or url, source=source,
+                                 reason=f"truncated WARC record: {remaining} of {declared} bytes missing"), source)
+    if record.rec_type not in ("response", "resource"):
+        return Item(None, None, source, skipped=f"warc {record.rec_type} record")
+    if record.rec_type == "response":
+        http = record.http_headers
+        status = http.get_statuscode() if http is not None else None
+        if status and not str(status).startswith("2"):
+            return Item(None, None, source, skipped=f"http status {str(status)[0]}xx")
+        content_type = (http.get_header("Content-Type") if http is not None else None) or ""
+    else:
+        content_type = headers.get_header("Content-Type") or ""
+    if not content_type.lower().startswith(HTML_TYPES):
+        return Item(None, None, source, skipped=f"not HTML ({content_type.split(';')[0].strip() or 'no type'})")
+    html: str | bytes = payload
+    charset = re.search(r"charset=[\"']?([\w.-]+)", content_type, re.I)
+    if charset:
+        try:
+            html = payload.decode(charset[1])
+        except (LookupError, UnicodeDecodeError):
+            html = payload  # wrong label: let trafilatura sniff
+    page = extract_html(html, url=url)
+    record_id = record_id or url
+    if record_id is None:
+        return Item(None, Reject(id=None, source=source, reason="WARC record has neither WARC-Record-ID nor target URI"), source)
+    if page is None:
+        return Item(None, Reject(id=record_id, source=source, reason="no main text in html"), source)
+    return Item(Article(id=record_id, text=page.text, published=page.published, title=page.title, url=url), None, source)
 
 
 def iter_items(inputs: list[str | Path]) -> Iterator[Item]:
@@ -105,6 +266,10 @@ def _read_path(path: Path, root: Path | None) -> Iterator[Item]:  # noqa: C901
         yield from read_jsonl(path)
     elif name.endswith(TEXT_SUFFIXES):
         yield read_text_file(path, root)
+    elif name.endswith(HTML_SUFFIXES):
+        yield read_html_file(path, root)
+    elif name.endswith(WARC_SUFFIXES):
+        yield from read_warc(path)
     else:
         # Even inside a directory an unknown file is reported, so the counts always add up.
         yield Item(None, Reject(id=None, source=str(path), reason=f"unsupported input format: {path.suffix or 'no suffix'}"), str(path))

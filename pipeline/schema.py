@@ -6,6 +6,7 @@ OutputRecords. Inside, the spaCy Doc carries the same information on tokens and 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -34,13 +35,34 @@ class Article(BaseModel):
     def _text_is_str(cls, value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError(f"text must be a string, got {type(value).__name__}")
+        # JSON allows "\ud800" escapes; such a text is not Unicode and cannot be written back as UTF-8.
+        bad = _LONE_SURROGATE.search(value)
+        if bad:
+            raise ValueError(f"text is not valid Unicode: lone surrogate U+{ord(bad.group()):04X} "
+                             f"at char {bad.start()}")
         return value
+
+    @field_validator("id", "title", "url", mode="after")
+    @classmethod
+    def _writable(cls, value: str | None) -> str | None:
+        return escape_surrogates(value)
 
     @field_validator("published", mode="before")
     @classmethod
     def _lenient_date(cls, value: Any) -> dt.date | None:
         # Crawls carry dates in many shapes; an unreadable one is dropped, not fatal.
         return parse_published(value)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(value: str | None) -> str | None:
+    """Lone surrogates (from JSON escapes or undecodable file names) as visible \\udcff escapes, so the
+    string can be written as UTF-8; labels (ids, titles, paths) stay recognisable instead of failing the run."""
+    if value is None or not _LONE_SURROGATE.search(value):
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def parse_published(value: Any) -> dt.date | None:
@@ -110,6 +132,14 @@ class Claim(BaseModel):
         return (self.subject.id, self.indicator.id, self.year, self.unit)
 
 
+class NoiseRange(BaseModel):
+    """A character range judged crawl noise (repeat, ticker, related list, ...): no entities or claims from it."""
+
+    start: int
+    end: int
+    reason: str
+
+
 class OutputRecord(BaseModel):
     id: str
     published: dt.date | None = None
@@ -117,9 +147,19 @@ class OutputRecord(BaseModel):
     url: str | None = None
     entities: list[EntityOut] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
+    noise: list[NoiseRange] = Field(default_factory=list)
+    # SHA-1 of the whitespace-collapsed text: cross-article duplicates are rejected, also across --resume.
+    text_hash: str | None = None
+    # MinHash signature (only with --near-duplicates), kept so that --resume still finds near-duplicates.
+    minhash: list[int] | None = None
 
 
 class Reject(BaseModel):
     id: str | None
     source: str
     reason: str
+
+    @field_validator("id", "source", "reason", mode="after")
+    @classmethod
+    def _writable(cls, value: str | None) -> str | None:
+        return escape_surrogates(value)

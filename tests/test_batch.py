@@ -76,7 +76,7 @@ def test_kill_minus_nine_then_resume_loses_and_duplicates_nothing(tiny_model, tm
 
     inp = tmp_path / "in.jsonl"
     n = 400
-    inp.write_text("".join(json.dumps({"id": f"k{i}", "text": "미국은 1091억 달러로 압도적인 선두를 지켰다. " * 3},
+    inp.write_text("".join(json.dumps({"id": f"k{i}", "text": f"미국은 {i}억 달러로 압도적인 선두를 지켰다. " * 3},
                                       ensure_ascii=False) + "\n" for i in range(n)), encoding="utf-8")
     out = tmp_path / "out.jsonl"
     args = [sys.executable, "-m", "pipeline", "extract", str(inp), "-o", str(out), "--model", str(tiny_model),

@@ -1,0 +1,324 @@
+"""Crawl noise: character ranges of an article that are not its body. Pure functions, no spaCy.
+
+The text itself is never changed (entity offsets must keep indexing the original text); noise is
+reported as sorted, non-overlapping `(start, end)` ranges, each with a reason. Kinds of noise:
+
+- repeats inside one article: a long passage copied again (seed 000 carries its whole body twice,
+  the second copy glued to the end of the first), and exact or near-duplicate paragraphs/sentences;
+- appended blocks: stock/crypto ticker tables, company-disclosure widgets, related-article lists,
+  reaction buttons, font-size menus (runs of very short lines);
+- single lines: copyright/disclaimer lines and reporter byline/e-mail lines.
+
+`text_hash` is the cross-article duplicate key used by the batch runner.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+# A line that opens an appended block (related articles, market data, company widgets, reactions).
+# Matched against the whole line with bullets, brackets and spaces removed.
+BLOCK_HEADINGS = re.compile(
+    r"^(주요뉴스|관련기사|관련뉴스|많이본뉴스|인기기사|추천기사|최신기사|최신뉴스|이시각주요뉴스|핫뉴스|"
+    r"함께보면좋은뉴스|함께볼만한뉴스|이기사와함께많이본뉴스|오늘의상승종목|오늘의하락종목|"
+    r"실시간암호화폐시세|암호화폐시세|코인시세|증시현황|시장지표|대표이사|최근공시|"
+    r"좋아요\d*|기사공유|공유하기|댓글\d*)$"
+)
+COPYRIGHT = re.compile(r"ⓒ|©|\(c\)|copyright|무단\s*전재|재배포\s*금지|all rights reserved|저작권자", re.I)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+BYLINE = re.compile(r"(기자|특파원|객원기자|리포터|에디터)\s*([:=]|$)|^\s*[가-힣]{2,4}\s*(기자|특파원)\b")
+# Ticker cells: a price, a change in percent, a time, a count; optionally signed.
+NUMERIC_CELL = re.compile(r"^[+\-−▲▼△▽]?\s*[\d][\d,.]*\s*(%|원|달러|포인트|p)?$")
+SENTENCE_END = re.compile(r"(다|요|음|함|됨|죠|까)[.!?]?[\"'”’)\]]*$|[.!?。][\"'”’)\]]*$")
+BULLETS = re.compile(r"^[\s•·●○■□▶▷►◆◇\-*–—>|]+")
+# Sentence ends inside a line: after . ! ? unless the dot sits between two digits (3.5, 2025.12.17).
+SENTENCE_SPLIT = re.compile(r"(?<=[!?。])|(?<=\.)(?!\d)|(?<=(?<!\d)\.)(?=\d)")
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    """Thresholds; the spaCy component takes these from configs/pipeline.cfg."""
+
+    min_repeat_chars: int = 80  # a copied passage at least this long is a repeat
+    min_segment_chars: int = 15  # shorter sentences/paragraphs are never judged duplicates
+    near_duplicate: float = 0.85  # Jaccard of character 4-gram sets for a near-duplicate segment
+    max_line_chars: int = 120  # copyright/byline/ticker rules only look at lines up to this long
+    min_run_lines: int = 5  # a run of this many short lines is a menu or a ticker table
+    short_line_chars: int = 12  # "short" for menu runs
+    min_numeric_share: float = 0.3  # share of numeric cells that makes a short-line run a ticker table
+    max_scan_chars: int = 300_000  # longer texts get only the line and segment rules (memory)
+
+
+@dataclass(frozen=True)
+class Noise:
+    start: int
+    end: int
+    reason: str
+
+
+# -- lines and segments ---------------------------------------------------------------------------
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line without its newline."""
+    spans, start = [], 0
+    for match in re.finditer(r"\n", text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def segments(text: str) -> list[tuple[int, int]]:
+    """Sentences within lines, stripped of surrounding space; crawls glue sentences ("있다.12일")."""
+    result = []
+    for line_start, line_end in _lines(text):
+        cut = line_start
+        for match in SENTENCE_SPLIT.finditer(text, line_start, line_end):
+            if match.start() > cut:
+                result.append(_strip(text, cut, match.start()))
+                cut = match.start()
+        result.append(_strip(text, cut, line_end))
+    return [(s, e) for s, e in result if e > s]
+
+
+def _key(fragment: str) -> str:
+    return re.sub(r"\s+", "", fragment).lower()
+
+
+def _shingles(key: str, k: int = 4) -> set[str]:
+    return {key[i:i + k] for i in range(max(1, len(key) - k + 1))}
+
+
+def text_hash(text: str) -> str:
+    """Whitespace-collapsed SHA-1: the same article re-crawled with other spacing hashes the same."""
+    return hashlib.sha1(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+class NearDuplicateIndex:
+    """Near-duplicate articles across a run: MinHash over character 5-grams, LSH lookup, first article wins.
+
+    Signatures are plain ints, so the batch runner can persist them in output records for --resume.
+    """
+
+    def __init__(self, threshold: float = 0.9, num_perm: int = 64, shingle: int = 5):
+        from datasketch import MinHashLSH
+
+        self.threshold, self.num_perm, self.shingle = threshold, num_perm, shingle
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._order: dict[str, int] = {}  # id -> insertion rank (the earliest match is reported)
+        self._hashes: dict[str, object] = {}
+
+    def signature(self, text: str) -> list[int]:
+        from datasketch import MinHash
+
+        key = " ".join(text.split())
+        minhash = MinHash(num_perm=self.num_perm)
+        minhash.update_batch([key[i:i + self.shingle].encode("utf-8")
+                              for i in range(max(1, len(key) - self.shingle + 1))])
+        return [int(v) for v in minhash.hashvalues]
+
+    def _minhash(self, signature: list[int]):
+        from datasketch import MinHash
+
+        return MinHash(num_perm=self.num_perm, hashvalues=signature, scheme="affine32")
+
+    def find(self, signature: list[int]) -> tuple[str, float] | None:
+        """The earliest indexed article whose estimated Jaccard reaches the threshold, with that estimate."""
+        minhash = self._minhash(signature)
+        hits = []
+        for other in self._lsh.query(minhash):
+            similarity = minhash.jaccard(self._hashes[other])
+            if similarity >= self.threshold:
+                hits.append((self._order[other], other, similarity))
+        return (min(hits)[1], min(hits)[2]) if hits else None
+
+    def add(self, article_id: str, signature: list[int]) -> None:
+        if article_id in self._order or len(signature) != self.num_perm:
+            return
+        minhash = self._minhash(signature)
+        self._order[article_id] = len(self._order)
+        self._hashes[article_id] = minhash
+        self._lsh.insert(article_id, minhash)
+
+
+# -- detectors ------------------------------------------------------------------------------------
+
+WORD_START = re.compile(r"(?<!\S)\S")
+
+
+def repeated_passages(text: str, min_chars: int, k: int = 24) -> list[Noise]:
+    """Later copies of passages of at least min_chars that already occurred verbatim earlier.
+
+    Grams are taken at word starts only (a copy has the same word starts as its original, so they
+    line up); a match is then extended backwards and forwards character by character.
+    """
+    if min_chars <= 0 or len(text) < 2 * min_chars:
+        return []
+    k = min(k, min_chars)
+    index: dict[str, list[int]] = {}
+    found: list[Noise] = []
+    last_end = 0  # matches never reach back into an earlier match
+    for anchor in WORD_START.finditer(text):
+        i = anchor.start()
+        if i < last_end or i + k > len(text):
+            continue
+        gram = text[i:i + k]
+        best = (0, -1, -1)  # (length, start in copy, start in original)
+        for j in index.get(gram, ()):
+            back = 0
+            while i - back > last_end and j - back > 0 and text[j - back - 1] == text[i - back - 1]:
+                back += 1
+            length = k + back
+            while i - back + length < len(text) and j - back + length < i - back \
+                    and text[j - back + length] == text[i - back + length]:
+                length += 1
+            length = min(length, i - j)  # the copy starts after its original ends
+            best = max(best, (length, i - back, j - back))
+        length, start, source = best
+        if length >= min_chars:
+            found.append(Noise(start, start + length, f"repeat of {source}-{source + length}"))
+            last_end = start + length
+            continue
+        positions = index.setdefault(gram, [])
+        if len(positions) < 8:  # enough candidates; keeps pathological texts ("ㅋㅋㅋㅋ…") linear
+            positions.append(i)
+    return found
+
+
+def duplicate_segments(text: str, config: NoiseConfig) -> list[Noise]:
+    """Sentences/paragraphs that repeat an earlier one exactly or nearly (after whitespace folding)."""
+    found: list[Noise] = []
+    exact: dict[str, int] = {}
+    earlier: list[tuple[int, set[str]]] = []  # (start, shingles) of segments kept as text
+    # Prefix filtering: with shingles in one global order (by hash), two sets with Jaccard >= t share a
+    # shingle among the first floor((1 - t) * size) + 1 of each, so only those are indexed and looked up.
+    prefixes: dict[str, list[int]] = {}
+    threshold = config.near_duplicate
+    for start, end in segments(text):
+        key = _key(text[start:end])
+        if len(key) < config.min_segment_chars:
+            continue
+        if key in exact:
+            found.append(Noise(start, end, f"duplicate of segment at {exact[key]}"))
+            continue
+        exact[key] = start
+        if threshold >= 1.0:
+            continue
+        grams = _shingles(key)
+        prefix = sorted(grams, key=hash)[:int((1 - threshold) * len(grams)) + 1]
+        candidates = {i for gram in prefix for i in prefixes.get(gram, ())}
+        match = next((earlier[i][0] for i in sorted(candidates)
+                      if len(grams & earlier[i][1]) / len(grams | earlier[i][1]) >= threshold), None)
+        if match is not None:
+            found.append(Noise(start, end, f"near-duplicate of segment at {match}"))
+            continue
+        for gram in prefix:
+            prefixes.setdefault(gram, []).append(len(earlier))
+        earlier.append((start, grams))
+    return found
+
+
+def glued_line_prefixes(text: str, config: NoiseConfig, head_lines: int = 20) -> list[Noise]:
+    """A line that starts with a whole earlier line (a headline glued onto the lede, as in seed 000)."""
+    lines = [(s, e) for s, e in (_strip(text, s, e) for s, e in _lines(text)) if e > s]
+    heads = [(s, e) for s, e in lines[:head_lines] if len(_key(text[s:e])) >= config.min_segment_chars]
+    found = []
+    for s, e in lines:
+        for hs, he in heads:
+            if hs < s and e - s > he - hs and text.startswith(text[hs:he], s):
+                found.append(Noise(s, s + (he - hs), f"repeat of line at {hs}"))
+                break
+    return found
+
+
+def _core(line: str) -> str:
+    return re.sub(r"[\s\[\]()<>【】「」]", "", BULLETS.sub("", line))
+
+
+def line_noise(text: str, config: NoiseConfig) -> list[Noise]:
+    """Appended blocks, menus, ticker tables, copyright and byline lines."""
+    lines = [(s, e) for s, e in (_strip(text, s, e) for s, e in _lines(text)) if e > s]
+    found: list[Noise] = []
+
+    def prose(s: int, e: int) -> bool:
+        line = text[s:e]
+        return len(line) > config.max_line_chars or (len(_core(line)) >= 25 and bool(SENTENCE_END.search(line)))
+
+    i = 0
+    while i < len(lines):
+        s, e = lines[i]
+        line = text[s:e]
+        short = len(line) <= config.max_line_chars
+        if short and BLOCK_HEADINGS.match(_core(line)):
+            # An appended block runs until the article's prose resumes (usually: to the end).
+            j = i + 1
+            while j < len(lines) and not prose(*lines[j]):
+                j += 1
+            found.append(Noise(s, lines[j - 1][1], f"appended block: {_core(line)[:20]}"))
+            i = j
+            continue
+        run_end = i
+        while run_end < len(lines) and not prose(*lines[run_end]) and \
+                len(_core(text[lines[run_end][0]:lines[run_end][1]])) <= max(config.short_line_chars, 30):
+            run_end += 1
+        run = lines[i:run_end]
+        if len(run) >= config.min_run_lines:
+            cores = [_core(text[a:b]) for a, b in run]
+            numeric = sum(bool(NUMERIC_CELL.match(c)) for c in cores) / len(cores)
+            tiny = sum(len(c) <= config.short_line_chars for c in cores) / len(cores)
+            if numeric >= config.min_numeric_share:
+                found.append(Noise(run[0][0], run[-1][1], "ticker table"))
+                i = run_end
+                continue
+            if tiny >= 0.8:
+                found.append(Noise(run[0][0], run[-1][1], "menu"))
+                i = run_end
+                continue
+        if short and COPYRIGHT.search(line):
+            found.append(Noise(s, e, "copyright line"))
+        elif short and EMAIL.search(line) and len(line) <= 80:
+            found.append(Noise(s, e, "byline/e-mail line"))
+        elif short and len(line) <= 40 and BYLINE.search(line) and not SENTENCE_END.search(line):
+            found.append(Noise(s, e, "byline"))
+        i += 1
+    return found
+
+
+def merge(noise: list[Noise]) -> list[Noise]:
+    """Sorted, non-overlapping ranges; touching or overlapping ranges join (first reason kept)."""
+    merged: list[Noise] = []
+    for item in sorted(noise, key=lambda n: (n.start, -n.end)):
+        if merged and item.start <= merged[-1].end:
+            last = merged[-1]
+            if item.end > last.end:
+                merged[-1] = Noise(last.start, item.end, last.reason)
+            continue
+        merged.append(item)
+    return merged
+
+
+def find_noise(text: str, config: NoiseConfig | None = None) -> list[Noise]:
+    """All noise ranges of one article, merged."""
+    config = config or NoiseConfig()
+    noise = line_noise(text, config) + duplicate_segments(text, config) + glued_line_prefixes(text, config)
+    if len(text) <= config.max_scan_chars:
+        noise += repeated_passages(text, config.min_repeat_chars)
+    return merge(noise)
+
+
+def in_noise(ranges, start: int, end: int) -> bool:
+    """Does [start, end) overlap any (start, end) range? Ranges may be Noise or tuples."""
+    for item in ranges:
+        a, b = (item.start, item.end) if isinstance(item, Noise) else item
+        if start < b and a < end:
+            return True
+    return False
