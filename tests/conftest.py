@@ -40,6 +40,16 @@ def shipped_model() -> Path:
     return SHIPPED_MODEL
 
 
+@pytest.fixture(scope="session")
+def onnx_model_dir(shipped_model, tmp_path_factory) -> Path:
+    """The shipped model exported once per session (model.onnx + model.int8.onnx, ~15 s), outside models/."""
+    from pipeline.onnx_export import export_onnx
+
+    out = tmp_path_factory.mktemp("onnx")
+    export_onnx(shipped_model, out, quantize=True)
+    return out
+
+
 def run_kfact(*args: str, cwd: Path = ROOT, timeout: int = 600):
     import subprocess
     import sys

@@ -1,3 +1,5 @@
+import pytest
+
 from pipeline.bench import BenchResult, bench_corpus, report
 from tests.conftest import ROOT
 
@@ -15,3 +17,22 @@ def test_corpus_repeats_real_text_to_size():
     records = bench_corpus(50_000, [ROOT / "pipeline" / "samples" / "wikinews_sample.jsonl"])
     assert sum(len(r["text"]) for r in records) >= 50_000
     assert len({r["id"] for r in records}) == len(records)
+
+
+@pytest.mark.slow
+def test_one_run_measures_kiwi_the_model_per_backend_and_the_full_pipeline(shipped_model, onnx_model_dir):
+    from pipeline.bench import run_bench
+
+    records = bench_corpus(3_000, [ROOT / "pipeline" / "samples" / "wikinews_sample.jsonl"])
+    results = run_bench(records, str(shipped_model), workers=(1,), full_backends=("onnx-int8",),
+                        onnx_dir=onnx_model_dir)
+    stages = {r.stage: r for r in results}
+    assert set(stages) == {"kiwi tokenization alone", "full pipeline, 1 worker, onnx-int8", "entity model alone, torch",
+                           "entity model alone, onnx", "entity model alone, onnx-int8"}
+    chars = sum(len(r["text"]) for r in records)
+    assert all(r.chars == chars and r.seconds > 0 for r in results)
+    assert stages["full pipeline, 1 worker, onnx-int8"].peak_rss_mb > 100  # a real worker loaded Kiwi and the model
+    ratios = report(results)["ratios"]
+    for key in ("full_1_worker_onnx-int8 / kiwi_alone", "model_onnx / model_torch", "model_onnx-int8 / model_torch",
+                "model_torch / kiwi_alone"):
+        assert ratios[key] > 0, key
