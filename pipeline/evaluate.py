@@ -160,3 +160,141 @@ def run_pipeline(nlp, records: Sequence[AnnotatedRecord]) -> tuple[list, float]:
     docs = pipe_articles(nlp, [(r.id, r.text, parse_published(r.published)) for r in records])
     seconds = time.perf_counter() - started
     return docs, sum(len(r.text) for r in records) / max(seconds, 1e-9)
+
+
+# -- one evaluation run, per-sentence errors, and model comparison -------------------------------
+
+@dataclass
+class EvalResult:
+    """Everything one model scored on one gold set: metrics, the docs behind them, and the run's speed."""
+
+    model: str
+    split: str
+    records: list
+    docs: list
+    entities: dict
+    claims: dict  # linker mode -> claim_metrics() result (with per-record details)
+    seconds: float
+    chars: int
+
+    @property
+    def chars_per_second(self) -> float:
+        return self.chars / max(self.seconds, 1e-9)
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "split": self.split, "records": len(self.records), "entities": self.entities,
+                "claims": {name: {k: v for k, v in result.items() if k != "details"}
+                           for name, result in self.claims.items()},
+                "seconds": round(self.seconds, 2), "chars": self.chars, "chars_per_second": self.chars_per_second}
+
+
+def evaluate_model(records: Sequence[AnnotatedRecord], model_path=None, split: str = "test") -> EvalResult:
+    """Run the full pipeline (one model) over gold records: entity metrics, and claim metrics end to end and
+    on gold entities, each with the learned scorer and with the rules-only baseline."""
+    from pipeline.linker import RuleScorer
+    from pipeline.nlp import DEFAULT_MODEL, load_pipeline
+
+    nlp = load_pipeline(str(model_path) if model_path else None)
+    started = time.perf_counter()
+    docs, _ = run_pipeline(nlp, records)
+    seconds = time.perf_counter() - started
+    entities = entity_metrics(records, docs)
+    gold_claims = {r.id: list(r.claims) for r in records}
+    linker = nlp.get_pipe("kfact_linker")
+    oracle_docs = docs_with_gold_entities(nlp, records)
+    claims = {}
+    learned = (linker.scorer, linker.threshold)
+    for scorer_name, (scorer, threshold) in (("learned", learned), ("rules", (RuleScorer(), 0.5))):
+        linker.scorer, linker.threshold = scorer, threshold
+        claims[f"end to end, {scorer_name}"] = claim_metrics(
+            gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in docs})
+        claims[f"gold entities, {scorer_name}"] = claim_metrics(
+            gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in oracle_docs})
+    linker.scorer, linker.threshold = learned
+    return EvalResult(str(model_path or DEFAULT_MODEL), split, list(records), docs, entities, claims,
+                      seconds, sum(len(r.text) for r in records))
+
+
+@dataclass
+class SentenceErrors:
+    """One sentence's gold and predicted spans (offsets relative to `text`) and what went wrong."""
+
+    record_id: str
+    sentence: int
+    start: int  # offset of the sentence in the record text
+    text: str
+    gold: list  # (start, end, label)
+    pred: list
+    errors: list  # (kind, start, end, label, detail); kind: missed | spurious | boundary | label
+
+    @property
+    def count(self) -> int:
+        return len(self.errors)
+
+
+def _span_errors(gold: list, pred: list) -> list:
+    """Strict span+label mismatches, classified by what the nearest overlapping span says."""
+    errors = []
+    gold_set, pred_set = set(gold), set(pred)
+    for a, b, label in sorted(gold_set - pred_set):
+        overlap = [p for p in pred if p[0] < b and a < p[1]]
+        if any(p[2] == label for p in overlap):
+            errors.append(("boundary", a, b, label, "predicted " + ", ".join(
+                f"{p[0]}-{p[1]}" for p in overlap if p[2] == label)))
+        elif overlap:
+            errors.append(("label", a, b, label, "predicted " + ", ".join(p[2] for p in overlap)))
+        else:
+            errors.append(("missed", a, b, label, ""))
+    for a, b, label in sorted(pred_set - gold_set):
+        if not any(g[0] < b and a < g[1] for g in gold):
+            errors.append(("spurious", a, b, label, ""))
+    return errors
+
+
+def sentence_errors(records: Sequence[AnnotatedRecord], docs: Sequence) -> list[SentenceErrors]:
+    """Per sentence (Kiwi's sentence split), gold vs predicted spans by character offsets; masked spans
+    (KMOU POH/DUR) are left out as in entity_metrics."""
+    out = []
+    for record, doc in zip(records, docs):
+        masked = [(m.start, m.end) for m in record.ignore]
+        gold_all = [(e.start, e.end, e.label) for e in record.entities]
+        pred_all = [(e.start_char, e.end_char, e.label_) for e in doc.ents
+                    if not any(a < e.end_char and e.start_char < b for a, b in masked)]
+        sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+        for index, sent in enumerate(sentences):
+            s, t = sent.start_char, sent.end_char
+            if not sent.text.strip():
+                continue
+            inside = lambda spans: [(max(a, s) - s, min(b, t) - s, l) for a, b, l in spans if s <= a < t]
+            gold, pred = inside(gold_all), inside(pred_all)
+            out.append(SentenceErrors(record.id, index, s, doc.text[s:t], gold, pred, _span_errors(gold, pred)))
+    return out
+
+
+def worst_sentences(records, docs, limit: int = 10) -> list[SentenceErrors]:
+    ranked = [s for s in sentence_errors(records, docs) if s.count]
+    return sorted(ranked, key=lambda s: (-s.count, s.record_id, s.sentence))[:limit]
+
+
+def compare_results(results: Sequence[EvalResult]) -> dict:
+    """Per-label F1 of each model and its delta against the first (the baseline); same for claim F1."""
+    if len(results) < 2:
+        return {}
+    base = results[0]
+    labels = sorted({label for r in results for label in r.entities["per_label"]})
+    rows = []
+    for label in labels + ["micro", "macro", "partial"]:
+        scores = []
+        for r in results:
+            m = r.entities["per_label"].get(label) if label in labels else r.entities[label]
+            scores.append(m["f1"] if m else 0.0)
+        # Gold support is the same for every model; a label only one model predicted is missing from the others.
+        support = next((r.entities["per_label"][label]["support"] for r in results if label in r.entities["per_label"]),
+                       None) if label in labels else base.entities[label].get("support")
+        rows.append({"label": label, "f1": scores, "delta": [s - scores[0] for s in scores], "support": support})
+    claim_rows = []
+    for name in base.claims:
+        scores = [r.claims[name]["micro"]["f1"] for r in results]
+        claim_rows.append({"linker": name, "f1": scores, "delta": [s - scores[0] for s in scores]})
+    return {"models": [r.model for r in results], "baseline": base.model, "entities": rows, "claims": claim_rows,
+            "chars_per_second": [r.chars_per_second for r in results]}

@@ -74,7 +74,7 @@ def test_train_command_writes_a_model_and_refuses_to_overwrite(tmp_path):
     config.write_text(text, encoding="utf-8")
     out = tmp_path / "model"
     args = ("train", "--config", str(config), "--output", str(out),
-            "--annotations", str(ROOT / "annotations" / "seeds.jsonl"))
+            "--annotations", str(ROOT / "annotations" / "seeds.jsonl"), "--no-guard")
     first = run_kfact(*args)
     assert first.returncode == 0, first.stderr[-3000:]
     for name in ("config.json", "model.safetensors", "tokenizer.json", "training.json", "README.md", "metrics.json"):

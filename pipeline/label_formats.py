@@ -1,0 +1,452 @@
+"""Label Studio and doccano: pre-annotated tasks out (`kfact annotate`), corrected exports in (`kfact import`).
+
+Entities are labelled character spans in both tools. A claim goes out as a relation **from the value span
+(MONEY/PERCENT/QUANTITY) to the subject span**, labelled with the indicator id (Label Studio: relation
+`labels: [indicator_id]`; doccano: relation `type`). The rest of a claim (subject id, year, unit, value)
+is not drawn in the tool; on import it is
+
+- copied from the model's claim when the relation is the one the model proposed (same value span, same
+  subject span, same indicator: the task carries those claims in `data.kfact.claims` / `kfact.claims`);
+- otherwise derived by the linker's rules (pipeline/linker.py: subject id lexicons, period resolution,
+  unit and sign) with the value re-normalized from the span text (pipeline/normalize).
+
+Claims whose subject is not an entity span (a subject carried from an earlier sentence, 국내/우리나라)
+cannot be drawn as a relation: `kfact annotate` counts them and leaves them out.
+
+Import policy: every task is checked as a whole (offsets inside the text, the exported span text equal to
+text[start:end], no overlaps, known labels and indicators, relations between a value and a subject).
+Good tasks are written; every bad task is listed with all its problems, by task index and id, in the
+terminal and in OUT.rejects.jsonl, and the command exits non-zero. Nothing is dropped silently.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from pipeline.annotation_io import (ENTITY_LABELS, SPLITS, VALUE_LABELS, AnnotatedRecord, AnnotationError,
+                                    ClaimAnn, validate_record)
+
+FORMATS = ("label-studio", "doccano")
+SUBJECT_LABELS = ("COUNTRY", "ORG", "MODEL", "LOCATION", "PERSON")  # GUIDELINE §3: what a claim may be about
+FROM_NAME, TO_NAME = "label", "text"  # the Label Studio control and object names in our labeling config
+KFACT_KEY = "kfact"  # our fields carried through the tool: id, published, source, license, claims
+
+
+# -- export (annotate) -----------------------------------------------------------------------------
+
+def _subject_entity(entities: Sequence[tuple[int, int, str, str]], claim) -> int | None:
+    """Index of the entity the claim's subject was read from: same text, nearest to the value span."""
+    value_start = claim.value_span.start
+    candidates = [i for i, (a, b, label, text) in enumerate(entities)
+                  if text == claim.subject.text and label in SUBJECT_LABELS]
+    if not candidates:
+        return None
+    before = [i for i in candidates if entities[i][1] <= value_start]
+    return max(before, key=lambda i: entities[i][1]) if before else min(candidates, key=lambda i: entities[i][0])
+
+
+@dataclass
+class AnnotateStats:
+    tasks: int = 0
+    entities: int = 0
+    relations: int = 0
+    claims_without_subject_span: int = 0
+
+
+def doc_to_task(doc, article, fmt: str, model_version: str, stats: AnnotateStats) -> dict:
+    """One processed Doc -> one Label Studio task or one doccano JSONL record, entities as predictions
+    and claims as relations (value -> subject, labelled with the indicator id)."""
+    entities = [(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
+    index = {(a, b): i for i, (a, b, _, _) in enumerate(entities)}
+    relations, carried = [], []
+    for claim in doc._.claims or []:
+        value_i = index.get((claim.value_span.start, claim.value_span.end))
+        subject_i = _subject_entity(entities, claim)
+        if value_i is None or subject_i is None:
+            stats.claims_without_subject_span += 1
+            continue
+        relation = (value_i, subject_i, claim.indicator.id)
+        if relation not in relations:
+            relations.append(relation)
+        a, b = entities[subject_i][:2]
+        carried.append(claim.model_dump(exclude={"evidence", "confidence"}) | {"subject_span": {"start": a, "end": b}})
+    meta = {"id": article.id, "published": article.published.isoformat() if article.published else None,
+            "title": article.title, "url": article.url, "claims": carried}
+    stats.tasks += 1
+    stats.entities += len(entities)
+    stats.relations += len(relations)
+    if fmt == "label-studio":
+        result = [{"id": f"e{i}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
+                   "value": {"start": a, "end": b, "text": text, "labels": [label]}}
+                  for i, (a, b, label, text) in enumerate(entities)]
+        result += [{"type": "relation", "from_id": f"e{v}", "to_id": f"e{s}", "direction": "right",
+                    "labels": [indicator]} for v, s, indicator in relations]
+        return {"data": {"text": doc.text, KFACT_KEY: meta},
+                "predictions": [{"model_version": model_version, "result": result}]}
+    if fmt == "doccano":
+        return {"text": doc.text,
+                "entities": [{"id": i, "start_offset": a, "end_offset": b, "label": label}
+                             for i, (a, b, label, _) in enumerate(entities)],
+                "relations": [{"id": k, "from_id": v, "to_id": s, "type": indicator}
+                              for k, (v, s, indicator) in enumerate(relations)],
+                KFACT_KEY: meta}
+    raise ValueError(f"unknown format {fmt!r}; choose one of {FORMATS}")
+
+
+def write_tasks(tasks: list[dict], path: Path, fmt: str) -> list[Path]:
+    """Label Studio: one JSON array (its import format) plus the labeling config; doccano: JSONL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "label-studio":
+        path.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+        config = label_config_path(path)
+        config.write_text(label_studio_config(), encoding="utf-8")
+        return [path, config]
+    with open(path, "w", encoding="utf-8") as handle:
+        for task in tasks:
+            handle.write(json.dumps(task, ensure_ascii=False) + "\n")
+    return [path]
+
+
+def label_config_path(tasks_path: Path) -> Path:
+    return tasks_path.with_name(tasks_path.name.split(".")[0] + ".label_config.xml")
+
+
+def label_studio_config(labels: Sequence[str] = ENTITY_LABELS, indicators: Sequence[str] | None = None) -> str:
+    """The labeling config (Settings → Labeling Interface → Code): our labels, relations = indicator ids."""
+    from pipeline.report import LABEL_COLORS
+    from pipeline.taxonomy import load_indicators
+
+    indicator_ids = list(indicators) if indicators is not None else [i.id for i in load_indicators()]
+    lines = ["<View>",
+             "  <!-- kfact: draw a relation from the value (MONEY/PERCENT/QUANTITY) to its subject; "
+             "its label is the indicator id -->",
+             "  <Relations>"]
+    lines += [f'    <Relation value="{ind}"/>' for ind in indicator_ids]
+    lines += ["  </Relations>", f'  <Labels name="{FROM_NAME}" toName="{TO_NAME}">']
+    lines += [f'    <Label value="{label}" background="{LABEL_COLORS.get(label, "#dddddd")}"/>' for label in labels]
+    lines += ["  </Labels>", f'  <Text name="{TO_NAME}" value="$text" granularity="symbol"/>', "</View>", ""]
+    return "\n".join(lines)
+
+
+# -- import ------------------------------------------------------------------------------------------
+
+@dataclass
+class SpanIn:
+    region: Any  # the tool's id for the span (Label Studio region id, doccano entity id)
+    start: Any
+    end: Any
+    label: Any
+    text: str | None = None
+
+
+@dataclass
+class RelationIn:
+    from_id: Any
+    to_id: Any
+    labels: list
+
+
+@dataclass
+class TaskIn:
+    """One task/record of an export, in the tool's terms, before any checking."""
+
+    index: int  # 0-based position in the export
+    text: Any
+    meta: dict
+    spans: list[SpanIn] = field(default_factory=list)
+    relations: list[RelationIn] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def record_id(self) -> str | None:
+        value = self.meta.get("id")
+        return str(value) if value is not None else None
+
+
+@dataclass
+class ImportResult:
+    records: list[AnnotatedRecord] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)  # {"id", "source", "reason", "problems"}
+    read: int = 0
+
+
+def read_export(path: Path) -> list[dict]:
+    """A JSON array (Label Studio's JSON export), a single JSON object, or JSON Lines (doccano)."""
+    raw = path.read_text(encoding="utf-8-sig")
+    stripped = raw.lstrip()
+    if stripped.startswith("["):
+        data = json.loads(raw)
+        if not isinstance(data, list):
+            raise AnnotationError(f"{path}: expected a JSON array of tasks")
+        return data
+    try:
+        data = json.loads(raw)
+        return [data] if isinstance(data, dict) else list(data)
+    except json.JSONDecodeError:
+        pass
+    rows = []
+    for line_no, line in enumerate(raw.splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise AnnotationError(f"{path}:{line_no}: not JSON: {error.msg}") from error
+    return rows
+
+
+def parse_label_studio(task: Any, index: int, use_predictions: bool = False) -> TaskIn:
+    if not isinstance(task, dict):
+        return TaskIn(index, None, {}, problems=[f"not a JSON object but {type(task).__name__}"])
+    data = task.get("data") if isinstance(task.get("data"), dict) else {}
+    meta = dict(data.get(KFACT_KEY) or {})
+    meta.setdefault("id", data.get("id", task.get("id")))
+    meta.setdefault("published", data.get("published"))
+    parsed = TaskIn(index, data.get("text"), meta)
+    annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+    if annotations:
+        # Several annotators: the most recently updated annotation is the corrected one.
+        chosen = max(enumerate(annotations), key=lambda ia: (str(ia[1].get("updated_at") or ""), ia[0]))[1]
+        results = chosen.get("result") or []
+    elif use_predictions and task.get("predictions"):
+        results = (task["predictions"][-1] or {}).get("result") or []
+    else:
+        has_predictions = bool(task.get("predictions"))
+        parsed.problems.append("no annotations" + (
+            " (only predictions: pass --use-predictions to import them as they are)" if has_predictions else ""))
+        return parsed
+    for item in results:
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind == "labels":
+            value = item.get("value") or {}
+            labels = value.get("labels") or []
+            if len(labels) != 1:
+                parsed.problems.append(f"region {item.get('id')!r} has {len(labels)} labels {labels}, expected one")
+                continue
+            parsed.spans.append(SpanIn(item.get("id"), value.get("start"), value.get("end"), labels[0], value.get("text")))
+        elif kind == "relation":
+            parsed.relations.append(RelationIn(item.get("from_id"), item.get("to_id"), list(item.get("labels") or [])))
+        else:
+            parsed.problems.append(f"unsupported result type {kind!r} (expected 'labels' or 'relation')")
+    return parsed
+
+
+def parse_doccano(record: Any, index: int) -> TaskIn:
+    if not isinstance(record, dict):
+        return TaskIn(index, None, {}, problems=[f"not a JSON object but {type(record).__name__}"])
+    meta = dict(record.get(KFACT_KEY) or {})
+    meta.setdefault("id", record.get("id"))
+    meta.setdefault("published", record.get("published"))
+    parsed = TaskIn(index, record.get("text"), meta)
+    if "entities" in record:
+        for i, ent in enumerate(record.get("entities") or []):
+            if not isinstance(ent, dict):
+                parsed.problems.append(f"entity #{i} is not an object")
+                continue
+            parsed.spans.append(SpanIn(ent.get("id", i), ent.get("start_offset"), ent.get("end_offset"), ent.get("label")))
+    for i, item in enumerate(record.get("label") or []):  # doccano's older export: [[start, end, LABEL], ...]
+        if not (isinstance(item, (list, tuple)) and len(item) == 3):
+            parsed.problems.append(f"label #{i} is {item!r}, expected [start, end, LABEL]")
+            continue
+        parsed.spans.append(SpanIn(f"label{i}", *item))
+    for rel in record.get("relations") or []:
+        if not isinstance(rel, dict):
+            parsed.problems.append(f"relation {rel!r} is not an object")
+            continue
+        parsed.relations.append(RelationIn(rel.get("from_id"), rel.get("to_id"),
+                                           [rel["type"]] if rel.get("type") is not None else []))
+    return parsed
+
+
+class ClaimBuilder:
+    """Relations -> claims: the model's claim when the relation is unchanged, else the linker's rules."""
+
+    def __init__(self):
+        from pipeline.linker import RuleScorer, ClaimLinker, load_canonical_ids
+        from pipeline.nlp import PROJECT_ROOT
+        from pipeline.taxonomy import load_country_names, load_indicators
+
+        self.indicators = {i.id: i for i in load_indicators()}
+        self.linker = ClaimLinker("kfact_linker", load_indicators(), load_country_names(),
+                                  load_canonical_ids(PROJECT_ROOT / "configs" / "entities.toml"), RuleScorer(), 0.5)
+        self._nlp = None
+
+    def _doc(self, text: str, published, spans: list[tuple[int, int, str]]):
+        from spacy.util import filter_spans
+
+        from pipeline.nlp import blank_pipeline
+        from pipeline.normalize import normalize
+
+        if self._nlp is None:  # Kiwi loads only when a relation is new
+            self._nlp = blank_pipeline()
+        doc = self._nlp.make_doc(text)
+        doc._.published = published
+        ents = [doc.char_span(a, b, label=label, alignment_mode="expand") for a, b, label in spans]
+        doc.ents = filter_spans([e for e in ents if e is not None])
+        for ent in doc.ents:
+            ent._.value = normalize(ent.label_, ent.text, published)
+        return doc
+
+    def build(self, text: str, published: str | None, spans: list[tuple[int, int, str]],
+              relations: list[tuple[tuple[int, int, str], tuple[int, int, str], str]], proposed: list[dict]) -> list[dict]:
+        from pipeline.linker import DECREASE_WORDS
+        from pipeline.normalize import NumericValue
+        from pipeline.schema import parse_published
+
+        claims, doc = [], None
+        for value, subject, indicator_id in relations:
+            same = [c for c in proposed if (c["value_span"]["start"], c["value_span"]["end"]) == value[:2]
+                    and (c["subject_span"]["start"], c["subject_span"]["end"]) == subject[:2]
+                    and c["indicator"]["id"] == indicator_id]
+            if same:
+                claims += [{k: v for k, v in c.items() if k != "subject_span"} for c in same]
+                continue
+            if doc is None:
+                doc = self._doc(text, parse_published(published), spans)
+            value_ent = next((e for e in doc.ents if e.start_char <= value[0] and value[1] <= e.end_char), None)
+            subject_text = text[subject[0]:subject[1]]
+            subject_type = ("COUNTRY" if subject_text in self.linker.country_names and subject[2] in
+                            ("ORG", "LOCATION", "COUNTRY") else subject[2])
+            claim = {"subject": {"text": subject_text, "type": subject_type,
+                                 "id": self.linker.subject_id(subject_type, subject_text)},
+                     "indicator": {"id": indicator_id, "text": ""}, "year": None, "value": None, "unit": None,
+                     "value_span": {"start": value[0], "end": value[1]}, "approximate": False, "value_max": None}
+            if value_ent is not None and isinstance(value_ent._.value, NumericValue):
+                sentence = value_ent.sent
+                carried = None
+                for previous in doc.sents:  # the period carried over from earlier sentences
+                    if previous.start >= sentence.start:
+                        break
+                    carried = self.linker._sentence_year(previous) or carried
+                number = value_ent._.value.value
+                unit = self.linker._unit(doc, value_ent, self.indicators.get(indicator_id))
+                if unit == "pct_change" and number is not None and DECREASE_WORDS.search(
+                        text[value_ent.end_char:value_ent.end_char + 20]):
+                    number = -abs(number)
+                aliases = [a for a in self.indicators[indicator_id].aliases if a in sentence.text] \
+                    if indicator_id in self.indicators else []
+                claim.update(year=self.linker._year(doc, sentence, value_ent, carried), value=number, unit=unit,
+                             approximate=value_ent._.value.approximate, value_max=value_ent._.value.value_max)
+                claim["indicator"]["text"] = max(aliases, key=len) if aliases else ""
+            claims.append(claim)
+        return claims
+
+
+def check_task(task: TaskIn, indicator_ids: set[str]) -> tuple[list[tuple[int, int, str]], list, list[str]]:
+    """All problems of one task (not just the first); returns (spans, relations, problems)."""
+    problems = list(task.problems)
+    text = task.text
+    if not isinstance(text, str):
+        return [], [], problems + ["no text (Label Studio: data.text; doccano: text)"]
+    n = len(text)
+    by_region: dict[Any, tuple[int, int, str]] = {}
+    good: list[tuple[int, int, str]] = []
+    for span in task.spans:
+        where = f"span {span.start}-{span.end} ({span.label})"
+        if not (isinstance(span.start, int) and isinstance(span.end, int)) or isinstance(span.start, bool):
+            problems.append(f"{where}: offsets are not integers")
+            continue
+        if span.label not in ENTITY_LABELS:
+            problems.append(f"{where}: unknown label {span.label!r} (known: {', '.join(ENTITY_LABELS)})")
+            continue
+        if not (0 <= span.start < span.end <= n):
+            problems.append(f"{where}: out of range for text of {n} chars")
+            continue
+        if span.text is not None and text[span.start:span.end] != span.text:
+            problems.append(f"{where}: the text there is {text[span.start:span.end]!r}, the export says {span.text!r}")
+            continue
+        good.append((span.start, span.end, span.label))
+        by_region[span.region] = (span.start, span.end, span.label)
+    good = sorted(set(good))
+    for previous, current in zip(good, good[1:]):
+        if current[0] < previous[1]:
+            problems.append(f"span {current[0]}-{current[1]} ({current[2]}) overlaps span "
+                            f"{previous[0]}-{previous[1]} ({previous[2]})")
+    relations = []
+    for rel in task.relations:
+        where = f"relation {rel.from_id}->{rel.to_id}"
+        ends = [by_region.get(rel.from_id), by_region.get(rel.to_id)]
+        if None in ends:
+            problems.append(f"{where}: points to a span that is missing or was rejected")
+            continue
+        if len(rel.labels) != 1:
+            problems.append(f"{where}: has {len(rel.labels)} labels {rel.labels}; expected one indicator id")
+            continue
+        indicator = rel.labels[0]
+        if indicator not in indicator_ids:
+            problems.append(f"{where}: unknown indicator {indicator!r} (configs/indicators.toml)")
+            continue
+        values = [e for e in ends if e[2] in VALUE_LABELS]
+        subjects = [e for e in ends if e[2] in SUBJECT_LABELS]
+        if len(values) != 1 or len(subjects) != 1:
+            problems.append(f"{where}: must join one value span ({'/'.join(VALUE_LABELS)}) and one subject span "
+                            f"({'/'.join(SUBJECT_LABELS)}), got {ends[0][2]} and {ends[1][2]}")
+            continue
+        relations.append((values[0], subjects[0], indicator))  # drawn either way round: value -> subject
+    return good, relations, problems
+
+
+def import_export(path: Path, fmt: str, split: str = "train", use_predictions: bool = False,
+                  existing_ids: dict[str, str] | None = None) -> ImportResult:
+    """Parse, check and convert every task of an export. Bad tasks are collected with all their problems."""
+    from pipeline.taxonomy import load_indicators
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {FORMATS}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
+    indicator_ids = {i.id for i in load_indicators()}
+    existing_ids = existing_ids or {}
+    builder: ClaimBuilder | None = None
+    result = ImportResult()
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(read_export(path)):
+        result.read += 1
+        task = parse_label_studio(raw, index, use_predictions) if fmt == "label-studio" else parse_doccano(raw, index)
+        record_id = task.record_id or f"{path.stem}-{index}"
+        source = f"{path.name} task {index}"
+        spans, relations, problems = check_task(task, indicator_ids)
+        if record_id in seen:
+            problems.append(f"duplicate id {record_id!r} (also task {seen[record_id]})")
+        elif record_id in existing_ids:
+            problems.append(f"id {record_id!r} is already annotated in {existing_ids[record_id]}")
+        seen.setdefault(record_id, index)
+        record = None
+        if not problems:
+            builder = builder or ClaimBuilder()
+            meta = task.meta
+            claims = builder.build(task.text, meta.get("published"), spans, relations, meta.get("claims") or [])
+            try:
+                record = AnnotatedRecord(
+                    id=record_id, text=task.text, published=meta.get("published"),
+                    source=meta.get("source") or meta.get("url") or f"{fmt} export {path.name} task {index}",
+                    license=meta.get("license"), split=split,
+                    entities=[{"start": a, "end": b, "label": label, "text": task.text[a:b]} for a, b, label in spans],
+                    claims=[ClaimAnn.model_validate(c) for c in claims])
+                validate_record(record, source, indicator_ids)
+            except (AnnotationError, ValueError) as error:
+                problems.append(str(error))
+        if problems:
+            result.rejected.append({"id": record_id, "source": source, "reason": "; ".join(problems),
+                                    "problems": problems})
+        else:
+            result.records.append(record)
+    return result
+
+
+def existing_annotation_ids(patterns: Iterable[str], exclude: Path | None = None) -> dict[str, str]:
+    """Record ids already in the project's annotation files (an import must not collide with them)."""
+    import glob
+
+    from pipeline.annotation_io import iter_jsonl
+
+    ids: dict[str, str] = {}
+    for pattern in patterns:
+        for name in sorted(glob.glob(str(pattern))):
+            if exclude is not None and Path(name).resolve() == exclude.resolve():
+                continue
+            for row in iter_jsonl(Path(name)):
+                if isinstance(row, dict) and "id" in row:
+                    ids.setdefault(str(row["id"]), name)
+    return ids
