@@ -115,11 +115,19 @@ def load_annotations(
     records: list[AnnotatedRecord] = []
     seen: dict[str, str] = {}
     for path in expand_paths(patterns):
-        with open(path, encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, 1):
+        try:
+            handle = open(path, "rb")
+        except OSError as error:  # a missing file or a directory: refuse by name, no traceback
+            raise AnnotationError(f"cannot read annotation file {path}: {error.strerror or error}") from error
+        with handle:
+            for line_no, raw in enumerate(handle, 1):
+                where = f"{path}:{line_no}"
+                try:
+                    line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+                except UnicodeDecodeError as error:
+                    raise AnnotationError(f"{where}: not UTF-8 ({error.reason} at byte {error.start})") from error
                 if not line.strip():
                     continue
-                where = f"{path}:{line_no}"
                 try:
                     record = AnnotatedRecord.model_validate_json(line)
                 except ValueError as error:

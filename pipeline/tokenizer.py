@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from spacy.tokens import Doc
@@ -97,6 +98,54 @@ def kiwi_pieces(text: str, kiwi, max_chars: int = 4000) -> list[Piece]:
     return pieces
 
 
+def nfc_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
+    """NFC of text, with each NFC char's start and end in the original text.
+
+    Kiwi reads decomposed Hangul (NFD jamo, as macOS writes file names and some copy-paste does) as
+    unknown nouns; it gets the NFC text and its offsets are mapped back, so tokens still slice the original.
+    A cluster is a starter plus the characters that may compose with it (combining marks, medial and
+    final jamo); its NFC char maps to the whole cluster, or, where a cluster composes to several chars,
+    each maps to the shortest run composing to it.
+    """
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and (unicodedata.combining(text[j]) or "\u1160" <= text[j] <= "\u11ff"):
+            j += 1
+        composed = unicodedata.normalize("NFC", text[i:j])
+        out.append(composed)
+        if len(composed) == 1:
+            starts.append(i)
+            ends.append(j)
+        else:  # "한" + a stray vowel jamo: each NFC char gets the shortest original run that composes to it
+            pos, nfc = i, functools.partial(unicodedata.normalize, "NFC")
+            for k, char in enumerate(composed):
+                q = next((q for q in range(pos + 1, j) if nfc(text[pos:q]) == char and nfc(text[pos:q + 1]) != char), j)
+                if k == len(composed) - 1 or pos >= j:
+                    q = j
+                starts.append(pos if pos < j else i)  # never an empty range: fall back to the whole cluster
+                ends.append(q)
+                pos = q
+        i = j
+    return "".join(out), starts, ends
+
+
+def _map_pieces(pieces: list[Piece], starts: list[int], ends: list[int]) -> list[Piece]:
+    """Pieces over the NFC text -> pieces over the original; pieces that meet inside one cluster merge."""
+    mapped: list[Piece] = []
+    for piece in pieces:
+        start, end = starts[piece.start], ends[piece.end - 1]
+        if mapped and start < mapped[-1].end:
+            mapped[-1].end = max(mapped[-1].end, end)
+            mapped[-1].morphemes.extend(piece.morphemes)
+        else:
+            mapped.append(Piece(start, end, piece.morphemes, piece.sent_start))
+    return mapped
+
+
 _WS_RUN = re.compile(r"\s+|\S+")
 
 
@@ -140,8 +189,13 @@ class KiwiTokenizer:
                     forms.append(run)
                     sent_starts.append(False)
 
+        if text and not unicodedata.is_normalized("NFC", text):
+            nfc, starts, ends = nfc_with_offsets(text)
+            pieces = _map_pieces(kiwi_pieces(nfc, self.kiwi, self.max_segment_chars), starts, ends)
+        else:
+            pieces = kiwi_pieces(text, self.kiwi, self.max_segment_chars) if text else []
         cursor = 0
-        for piece in kiwi_pieces(text, self.kiwi, self.max_segment_chars) if text else []:
+        for piece in pieces:
             if piece.start > cursor:
                 add_gap(text[cursor:piece.start])
             words.append(text[piece.start:piece.end])

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.annotation_io import AlignmentStats, bio_tags, doc_words, load_annotations
-from pipeline.entity_model import align_labels, plan_windows, sentence_word_ranges, subword_counts
+from pipeline.entity_model import align_labels, model_word, plan_windows, sentence_word_ranges, subword_counts
 
 IGNORE = -100
 
@@ -138,7 +138,7 @@ def records_to_examples(nlp, records: list[dict], stats: AlignmentStats) -> list
         sentences = sentence_word_ranges(doc, token_ids)
         examples.append({
             "id": record["id"],
-            "words": [doc[i].text for i in token_ids],
+            "words": [model_word(doc[i].text) for i in token_ids],
             "tags": tags,
             "sentence_starts": [s for s, _ in sentences],
         })

@@ -104,3 +104,33 @@ def test_last_year_is_relative_to_published(published):
 @given(st.dates(min_value=date(1, 1, 1), max_value=date(1, 12, 31)))
 def test_relative_year_before_year_one_is_none(published):
     assert normalize_date("지난해", published) is None
+
+
+# Crawl-shaped hostile strings: full-width forms, decomposed Hangul, control and format characters, huge
+# digit runs, and lengths around the normalizers' MAX_LEN cut-off.
+HOSTILE = st.one_of(
+    st.lists(st.sampled_from(list("０１２３４５６７８９．，％억조만원달러") + ["\x00", "\u200b", "\ufeff", "\u202e",
+                                                                     "\u1100\u1165\u11a8", "e\u0301", "∞", "NaN"]),
+             max_size=30).map("".join),
+    st.builds(lambda digits, unit: digits + unit, st.text(alphabet="0123456789,.", min_size=1, max_size=400),
+              st.sampled_from(["", "억", "조 원", "%", "달러", "배", "e308"])),
+    st.text(min_size=60, max_size=70),
+)
+
+
+@settings(max_examples=300)
+@given(LABELS, HOSTILE, PUBLISHED)
+def test_hostile_strings_give_a_value_or_none(label, text, published):
+    result = normalize(label, text, published)
+    assert result is None or isinstance(result, (NumericValue, DateValue))
+    if isinstance(result, NumericValue):
+        _finite_numeric(result)
+    number = parse_korean_number(text)
+    assert number is None or math.isfinite(number)
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_full_width_digits_read_like_ascii(n):
+    full = str(n).translate({c: c + 0xFEE0 for c in range(0x30, 0x3A)})
+    assert parse_korean_number(full) == float(n)
+    assert normalize_money(full + "억 원").value == float(n) * 1e8
