@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,21 @@ class IndicatorDef:
     unit: str
 
 
+@dataclass(frozen=True)
+class ReportEditions:
+    """Annual reports named by edition year ("AI 인덱스 2025") whose figures describe an earlier year."""
+
+    patterns: tuple[re.Pattern[str], ...]
+    lag_years: int
+
+    def data_year(self, text: str) -> int | None:
+        for pattern in self.patterns:
+            match = pattern.search(text)
+            if match:
+                return int(match["year"]) - self.lag_years
+        return None
+
+
 def _read_toml(path: Path) -> dict:
     with open(path, "rb") as handle:
         return tomllib.load(handle)
@@ -33,6 +49,12 @@ def load_indicators(path: str | Path = CONFIG_DIR / "indicators.toml") -> tuple[
         IndicatorDef(entry["id"], entry["ko"], tuple(entry.get("aliases", [])), entry.get("unit", "any"))
         for entry in table["indicator"]
     )
+
+
+@functools.lru_cache(maxsize=8)
+def load_report_editions(path: str | Path = CONFIG_DIR / "indicators.toml") -> ReportEditions:
+    table = _read_toml(Path(path)).get("report_editions", {})
+    return ReportEditions(tuple(re.compile(p) for p in table.get("patterns", [])), int(table.get("lag_years", 1)))
 
 
 @functools.lru_cache(maxsize=8)

@@ -98,3 +98,24 @@ def test_linker_refuses_a_pipeline_without_entities(nlp_blank):
     nlp = spacy.blank("ko", config=TOKENIZER_CONFIG)
     with pytest.raises(ValueError, match="kfact_ner"):
         nlp.add_pipe("kfact_linker", config={"scorer_path": ""})
+
+
+def test_report_edition_names_the_year_after_the_data(linker, nlp_blank):
+    # Seed 001: no year in the sentence but the report's edition; "9위에서 11위로" starts in the year before.
+    text = ("스탠퍼드대가 발표한 ‘AI 인덱스 보고서 2025’에 따르면 한국의 AI 민간 부문 투자는 13억3000만 달러로 "
+            "전년(13억9000만 달러)보다 줄었다. 한국의 투자 순위도 9위에서 11위로 하락했다.")
+    record = make_record(text, [("한국", "COUNTRY"), ("13억3000만 달러", "MONEY"), ("전년", "DATE"),
+                                ("13억9000만 달러", "MONEY"), ("한국", "COUNTRY"), ("9위", "QUANTITY"),
+                                ("11위", "QUANTITY")])
+    got = facts(claims_of(linker, nlp_blank, record))
+    assert ("KR", "ai_private_investment", 2024, 1330000000, "USD") in got
+    assert ("KR", "ai_private_investment", 2023, 1390000000, "USD") in got
+    assert ("KR", "ai_private_investment", 2023, 9, "rank") in got
+    assert ("KR", "ai_private_investment", 2024, 11, "rank") in got
+
+
+def test_a_year_in_the_sentence_beats_the_report_edition(linker, nlp_blank):
+    text = "AI 인덱스 2025에 따르면 2022년 한국의 AI 민간 투자는 31억 달러였다."
+    record = make_record(text, [("2022년", "DATE"), ("한국", "COUNTRY"), ("31억 달러", "MONEY")])
+    got = facts(claims_of(linker, nlp_blank, record))
+    assert ("KR", "ai_private_investment", 2022, 3100000000, "USD") in got

@@ -135,3 +135,22 @@ def test_dispatch():
     assert normalize("PERCENT", "63%").unit == "percent"
     assert normalize("QUANTITY", "11위").unit == "rank"
     assert normalize("DATE", "63%") is None
+
+
+@pytest.mark.parametrize("text, surface, expected", [
+    ("한국은 한 명의 수상자도 배출하지 못했다", "한 명", 0.0),
+    ("한국은 하나도 개발하지 못했다", "하나", 0.0),
+    ("한 명도 없었다", "한 명", 0.0),
+    ("한국은 1개에 그쳤다", "1개", 1.0),
+    ("한 명의 수상자를 배출했다", "한 명", 1.0),
+])
+def test_not_even_one_is_zero(text, surface, expected):
+    from pipeline.nlp import blank_pipeline
+    from pipeline.value_normalizer import ValueNormalizer
+
+    doc = blank_pipeline()(text)
+    start = text.index(surface)
+    doc.ents = [doc.char_span(start, start + len(surface), "QUANTITY", alignment_mode="expand")]
+    ValueNormalizer("kfact_normalize")(doc)
+    assert doc.ents[0]._.value.value == expected
+    assert doc.ents[0]._.value.unit == "count"

@@ -21,7 +21,7 @@ COUNTERS = (
 )
 QUANTITY_UNITS = {
     **{c: "count" for c in COUNTERS},
-    "위": "rank", "등": "rank",
+    "위": "rank", "등": "rank", "번째": "rank",
     "배": "times", "점": "score", "포인트": "pt",
     # Durations are QUANTITY in the annotation guideline ("3년간"). 주 alone is left out: in business
     # news "100만주" is shares far more often than weeks.
