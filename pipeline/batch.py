@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from pipeline.readers import Item, iter_items
-from pipeline.schema import Article, Claim, EntityOut, OutputRecord, Reject
+from pipeline.cleaning import text_hash
+from pipeline.schema import Article, Claim, EntityOut, NoiseRange, OutputRecord, Reject
 
 
 class BatchError(RuntimeError):
@@ -35,6 +36,10 @@ class BatchOptions:
     max_chars: int = 1_000_000
     with_claims: bool = True
     spawn_workers: bool = False  # run even a single worker in its own process (benchmarks compare like with like)
+    dedupe_texts: bool = True  # reject an article whose whitespace-collapsed text equals an earlier one's
+    near_duplicates: float | None = None  # MinHash Jaccard from which an article repeats an earlier one (None: off)
+    # dotted spaCy config overrides for every worker, e.g. {"components.kfact_ner.backend": "onnx"}
+    config_overrides: dict = field(default_factory=dict)
 
     def rejects_path(self) -> Path:
         return self.rejects or self.output.with_name(self.output.name + ".rejects.jsonl")
@@ -49,6 +54,8 @@ class Summary:
     chars: int = 0
     seconds: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
+    # WARC records that are not articles (requests, metadata, non-HTML): counted here, outside `read`.
+    skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:
@@ -66,29 +73,45 @@ def doc_to_record(doc, article: Article) -> OutputRecord:
             fields.update({k: v for k, v in value.to_dict().items() if k in EntityOut.model_fields and k != "text"})
         entities.append(EntityOut(**fields))
     claims: list[Claim] = list(doc._.claims or [])
+    noise = [NoiseRange(start=n.start, end=n.end, reason=n.reason) for n in (doc._.noise or [])]
     return OutputRecord(id=article.id, published=article.published, title=article.title, url=article.url,
-                        entities=entities, claims=claims)
+                        entities=entities, claims=claims, noise=noise, text_hash=text_hash(article.text))
 
 
 # -- processing (runs in the main process or in a worker) -----------------------------------------
 
 _NLP = None
+_NLP_KEY: tuple | None = None  # what _NLP was loaded with: a later run_batch with another model reloads
+_INIT_ERROR: str | None = None  # why this worker could not load the pipeline (see init_worker)
 
 
-def init_worker(model_path: str | None, with_claims: bool, threads: int | None = None) -> None:
-    """Load Kiwi and the model once per process."""
-    global _NLP
+def init_worker(model_path: str | None, with_claims: bool, threads: int | None = None,
+                defer_errors: bool = False, config_overrides: dict | None = None) -> None:
+    """Load Kiwi and the model once per process.
+
+    defer_errors (pool workers): a pool initializer that raises prints a traceback and breaks the pool as
+    if the worker had died; instead keep the message and raise it as a BatchError from the first batch.
+    """
+    global _NLP, _NLP_KEY, _INIT_ERROR
     if threads:
         import torch
 
         torch.set_num_threads(threads)
     from pipeline.nlp import load_pipeline
 
-    _NLP = load_pipeline(model_path, with_linker=with_claims)
+    try:
+        _NLP = load_pipeline(model_path, with_linker=with_claims, config_overrides=config_overrides)
+        _NLP_KEY = (model_path, with_claims, repr(config_overrides))
+    except Exception as error:  # noqa: BLE001 - reported whole by process_articles
+        if not defer_errors:
+            raise
+        _INIT_ERROR = f"{type(error).__name__}: {error}"
 
 
 def process_articles(articles: list[Article]) -> list[OutputRecord | Reject]:
     """One batch; if the batch fails, retry record by record so only the bad one is rejected."""
+    if _INIT_ERROR is not None:  # a run failure, not a bad record: no record may be rejected for it
+        raise BatchError(f"a worker could not load the pipeline: {_INIT_ERROR}")
     try:
         return [doc_to_record(doc, a) for doc, a in zip(_pipe(articles), articles)]
     except Exception:  # noqa: BLE001 - isolate the failing record below
@@ -140,8 +163,13 @@ class LineWriter:
             self.handle.close()
 
 
-def completed_lines(path: Path) -> tuple[set[str], set[str]]:
-    """Ids and sources already in an output or rejects file; a trailing partial line is cut off."""
+def completed_lines(path: Path, hashes: dict[str, str] | None = None,
+                    minhashes: dict[str, list[int]] | None = None) -> tuple[set[str], set[str]]:
+    """Ids and sources already in an output or rejects file; a trailing partial line is cut off.
+
+    `hashes`, if given, collects text_hash -> id of the output records (cross-article duplicates on --resume);
+    `minhashes` collects id -> MinHash signature (near-duplicates on --resume).
+    """
     ids, sources = set(), set()
     if not path.exists():
         return ids, sources
@@ -159,6 +187,10 @@ def completed_lines(path: Path) -> tuple[set[str], set[str]]:
             ids.add(str(record["id"]))
         if record.get("source"):
             sources.add(record["source"])
+        if hashes is not None and record.get("text_hash") and record.get("id") is not None:
+            hashes.setdefault(record["text_hash"], str(record["id"]))
+        if minhashes is not None and isinstance(record.get("minhash"), list) and record.get("id") is not None:
+            minhashes.setdefault(str(record["id"]), record["minhash"])
     return ids, sources
 
 
@@ -175,8 +207,14 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield batch
 
 
+# An external engine: (screened batches, options, settle) -> None; see run_batch.
+Engine = Callable[[Iterator[list[Item]], BatchOptions, Callable[[list[Item], list[OutputRecord | Reject]], None]], None]
+
+
 def run_batch(inputs: list[str | Path], options: BatchOptions,
-              on_progress: Callable[[Summary], None] | None = None) -> Summary:
+              on_progress: Callable[[Summary], None] | None = None, engine: Engine | None = None) -> Summary:
+    """`engine` (e.g. pipeline.ray_engine) processes the screened batches in place of the local workers; it must
+    call `settle(batch, results)` once per batch, in order, so writing, rejects and resume stay here."""
     summary = Summary()
     started = time.perf_counter()
     rejects_path = options.rejects_path()
@@ -185,11 +223,21 @@ def run_batch(inputs: list[str | Path], options: BatchOptions,
             if path.exists():
                 path.unlink()
     done_ids, done_sources = set(), set()
+    seen_hashes: dict[str, str] = {}  # text_hash -> id of the first article with that text
+    near, signatures = None, {}  # MinHash index; id -> signature until the record is written
+    if options.near_duplicates:
+        from pipeline.cleaning import NearDuplicateIndex
+
+        near = NearDuplicateIndex(options.near_duplicates)
     if options.resume:
         for path in (options.output, rejects_path):
-            ids, sources = completed_lines(path)
+            ids, sources = completed_lines(path, seen_hashes, signatures if near is not None else None)
             done_ids |= ids
             done_sources |= sources
+    if near is not None:
+        for done_id, signature in signatures.items():  # file order = the order they were first seen
+            near.add(done_id, signature)
+        signatures.clear()
     out, rej = LineWriter(options.output), LineWriter(rejects_path)
     seen_ids: dict[str, str] = {}
 
@@ -202,6 +250,9 @@ def run_batch(inputs: list[str | Path], options: BatchOptions,
     def screened(items: Iterable[Item]) -> Iterator[Item]:
         """Resume skips, duplicate ids and oversize texts are settled before any model runs."""
         for item in items:
+            if item.skipped is not None:
+                summary.skipped[item.skipped] = summary.skipped.get(item.skipped, 0) + 1
+                continue
             summary.read += 1
             record_id = item.article.id if item.article else (item.reject.id if item.reject else None)
             if options.resume and (item.source in done_sources or
@@ -223,13 +274,31 @@ def run_batch(inputs: list[str | Path], options: BatchOptions,
                 reject(Reject(id=article.id, source=item.source,
                               reason=f"text too long: {len(article.text)} chars > max_chars {options.max_chars}"))
                 continue
+            digest = text_hash(article.text) if article.text.strip() and options.dedupe_texts else None
+            if digest in seen_hashes:
+                reject(Reject(id=article.id, source=item.source, reason=f"duplicate text: same as {seen_hashes[digest]}"))
+                continue
+            if digest is not None:
+                seen_hashes[digest] = article.id
+            if near is not None and digest is not None:
+                signature = near.signature(article.text)
+                hit = near.find(signature)
+                if hit is not None:
+                    reject(Reject(id=article.id, source=item.source,
+                                  reason=f"near-duplicate text: like {hit[0]} (estimated Jaccard {hit[1]:.2f})"))
+                    continue
+                near.add(article.id, signature)
+                signatures[article.id] = signature
             yield item
 
     def settle(batch: list[Item], results: list[OutputRecord | Reject]) -> None:
         for item, result in zip(batch, results):
             if isinstance(result, Reject):
+                signatures.pop(item.article.id, None)
                 reject(Reject(id=result.id, source=item.source, reason=result.reason))
             else:
+                if near is not None:
+                    result.minhash = signatures.pop(result.id, None)
                 out.write(result.model_dump_json(exclude_none=False))
                 summary.written += 1
                 summary.chars += len(item.article.text)
@@ -239,9 +308,11 @@ def run_batch(inputs: list[str | Path], options: BatchOptions,
 
     try:
         batches = _batches(screened(iter_items(inputs)), options.batch_size)
-        if options.workers <= 1 and not options.spawn_workers:
-            if _NLP is None:
-                init_worker(options.model_path, options.with_claims)
+        if engine is not None:
+            engine(batches, options, settle)
+        elif options.workers <= 1 and not options.spawn_workers:
+            if _NLP is None or _NLP_KEY != (options.model_path, options.with_claims, repr(options.config_overrides)):
+                init_worker(options.model_path, options.with_claims, config_overrides=options.config_overrides)
             for batch in batches:
                 settle(batch, process_articles([i.article for i in batch]))
         else:
@@ -259,7 +330,8 @@ def _run_parallel(batches: Iterator[list[Item]], options: BatchOptions, settle) 
 
     context = multiprocessing.get_context("spawn")  # transformers can hang under fork
     with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker,
-                             initargs=(options.model_path, options.with_claims, 1)) as pool:
+                             initargs=(options.model_path, options.with_claims, 1, True,
+                                       options.config_overrides)) as pool:
         pending: deque = deque()
         try:
             for batch in batches:

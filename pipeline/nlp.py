@@ -28,16 +28,24 @@ def blank_pipeline() -> Language:
 
 
 def load_pipeline(model_path: str | Path | None = None, config_path: str | Path = DEFAULT_CONFIG,
-                  with_linker: bool = True) -> Language:
-    """The full pipeline: Kiwi tokens -> kfact_ner -> kfact_normalize -> kfact_linker."""
-    from pipeline import entity_model, gazetteer, linker, value_normalizer  # noqa: F401  (factories)
+                  with_linker: bool = True, config_overrides: dict | None = None) -> Language:
+    """The full pipeline: Kiwi tokens -> kfact_ner -> kfact_normalize -> kfact_linker.
+
+    `config_overrides` are dotted spaCy config keys, e.g. {"components.kfact_ner.backend": "onnx"}.
+    """
+    from pipeline import entity_model, gazetteer, linker, noise_marker, value_normalizer  # noqa: F401  (factories)
 
     config = spacy.util.load_config(config_path)
     overrides = {"components.kfact_ner.model_path": str(resolve_path(model_path) if model_path else DEFAULT_MODEL)}
     if not with_linker:
         overrides["nlp.pipeline"] = [name for name in config["nlp"]["pipeline"] if name != "kfact_linker"]
+    overrides.update(config_overrides or {})
     config = spacy.util.load_config(config_path, overrides=overrides)
-    return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    # spaCy's 1M-char guard is sized for its own parser; Kiwi segments and the entity model windows any length,
+    # so the limit that applies is the batch runner's max_chars (--max-chars), not this one.
+    nlp.max_length = 10**9
+    return nlp
 
 
 def pipe_articles(nlp: Language, articles) -> list:
