@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Article(BaseModel):
@@ -53,6 +53,13 @@ class Article(BaseModel):
         # Crawls carry dates in many shapes; an unreadable one is dropped, not fatal.
         return parse_published(value)
 
+    @model_validator(mode="after")
+    def _dateline_as_fallback(self) -> "Article":
+        # Plain-text crawls keep the article's dateline ("입력 2025-04-08 16:55") but no metadata field.
+        if self.published is None:
+            self.published = dateline_date(self.text)
+        return self
+
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -63,6 +70,17 @@ def escape_surrogates(value: str | None) -> str | None:
     if value is None or not _LONE_SURROGATE.search(value):
         return value
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+DATELINE = re.compile(r"(?:기사\s*)?(?:입력|등록|발행|게재|승인|송고)\s*(?:일시?)?\s*[:：]?\s*"
+                      r"(\d{4}\s*[-./년]\s*\d{1,2}\s*[-./월]\s*\d{1,2})")
+DATELINE_WINDOW = 600  # a dateline stands near the top; dates further down are events, not publication
+
+
+def dateline_date(text: str) -> dt.date | None:
+    """'입력 2025-04-08 16:55', '등록 2025.04.08' near the start of an article -> its publication date."""
+    match = DATELINE.search(text[:DATELINE_WINDOW])
+    return parse_published(match.group(1)) if match else None
 
 
 def parse_published(value: Any) -> dt.date | None:

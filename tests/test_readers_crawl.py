@@ -141,3 +141,20 @@ def test_batch_counts_with_warc_and_cross_article_duplicates(tmp_path, shipped_m
     reasons = {r["id"]: r["reason"] for r in map(json.loads, options.rejects_path().read_text("utf-8").splitlines())}
     assert reasons["b"] == "duplicate text: same as a" and reasons["f"].startswith("near-duplicate text: like e")
     assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()][2:] == ["a", "e", "c"]
+
+
+def test_a_text_file_takes_published_from_its_dateline(tmp_path):
+    from pipeline.readers import iter_items
+
+    (tmp_path / "a.txt").write_text("제목\n\n입력 2025-04-08 16:55\n\n한국은 지난해 13억 달러를 투자했다.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("2025-04-08 회의에서 발표됐다.", encoding="utf-8")  # an event date, no dateline
+    items = {i.article.id: i.article for i in iter_items([tmp_path])}
+    assert str(items["a"].published) == "2025-04-08"
+    assert items["b"].published is None
+
+
+def test_a_record_published_field_wins_over_the_dateline():
+    from pipeline.schema import Article
+
+    article = Article(id="x", text="입력 2025-04-08 16:55 본문", published="2024-12-31")
+    assert str(article.published) == "2024-12-31"
