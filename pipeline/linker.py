@@ -392,6 +392,10 @@ class ClaimLinker:
                 unit = self._unit(doc, ent, indicator)
                 ctx.claim_features = claim_features(doc, ctx, indicator, year, unit, in_boilerplate)
                 claim_p = self.scorer.claim_score(ctx.claim_features)
+                # A claim states a quantity of something: a bare number with no unit (a currency-less
+                # "2", an unplaced "31") is not one, whatever the scorer says (GUIDELINE §3).
+                if unit in (None, "number") and not keep_all:
+                    continue
                 if not subjects:
                     continue
                 ctx.features = [subject_features(doc, ent, s, ctx) for s in subjects]
