@@ -247,40 +247,44 @@ def _core(line: str) -> str:
 def line_noise(text: str, config: NoiseConfig) -> list[Noise]:
     """Appended blocks, menus, ticker tables, copyright and byline lines."""
     lines = [(s, e) for s, e in (_strip(text, s, e) for s, e in _lines(text)) if e > s]
+    n = len(lines)
+    # Per line once, so the scan stays linear however many short lines a page has.
+    cores = [_core(text[s:e]) for s, e in lines]
+    prose = [e - s > config.max_line_chars or (len(c) >= 25 and bool(SENTENCE_END.search(text[s:e])))
+             for (s, e), c in zip(lines, cores)]
+    runnable = [not p and len(c) <= max(config.short_line_chars, 30) for p, c in zip(prose, cores)]
+    next_prose, run_stop = [n] * (n + 1), [n] * (n + 1)  # first prose / non-run line at or after k
+    for k in range(n - 1, -1, -1):
+        next_prose[k] = k if prose[k] else next_prose[k + 1]
+        run_stop[k] = k if not runnable[k] else run_stop[k + 1]
+    numeric_before, tiny_before = [0] * (n + 1), [0] * (n + 1)  # counts over lines [0, k)
+    for k, c in enumerate(cores):
+        numeric_before[k + 1] = numeric_before[k] + bool(NUMERIC_CELL.match(c))
+        tiny_before[k + 1] = tiny_before[k] + (len(c) <= config.short_line_chars)
     found: list[Noise] = []
 
-    def prose(s: int, e: int) -> bool:
-        line = text[s:e]
-        return len(line) > config.max_line_chars or (len(_core(line)) >= 25 and bool(SENTENCE_END.search(line)))
-
     i = 0
-    while i < len(lines):
+    while i < n:
         s, e = lines[i]
         line = text[s:e]
         short = len(line) <= config.max_line_chars
-        if short and BLOCK_HEADINGS.match(_core(line)):
+        if short and BLOCK_HEADINGS.match(cores[i]):
             # An appended block runs until the article's prose resumes (usually: to the end).
-            j = i + 1
-            while j < len(lines) and not prose(*lines[j]):
-                j += 1
-            found.append(Noise(s, lines[j - 1][1], f"appended block: {_core(line)[:20]}"))
+            j = next_prose[i + 1]
+            found.append(Noise(s, lines[j - 1][1], f"appended block: {cores[i][:20]}"))
             i = j
             continue
-        run_end = i
-        while run_end < len(lines) and not prose(*lines[run_end]) and \
-                len(_core(text[lines[run_end][0]:lines[run_end][1]])) <= max(config.short_line_chars, 30):
-            run_end += 1
-        run = lines[i:run_end]
-        if len(run) >= config.min_run_lines:
-            cores = [_core(text[a:b]) for a, b in run]
-            numeric = sum(bool(NUMERIC_CELL.match(c)) for c in cores) / len(cores)
-            tiny = sum(len(c) <= config.short_line_chars for c in cores) / len(cores)
+        run_end = run_stop[i]
+        size = run_end - i
+        if size >= config.min_run_lines:
+            numeric = (numeric_before[run_end] - numeric_before[i]) / size
+            tiny = (tiny_before[run_end] - tiny_before[i]) / size
             if numeric >= config.min_numeric_share:
-                found.append(Noise(run[0][0], run[-1][1], "ticker table"))
+                found.append(Noise(s, lines[run_end - 1][1], "ticker table"))
                 i = run_end
                 continue
             if tiny >= 0.8:
-                found.append(Noise(run[0][0], run[-1][1], "menu"))
+                found.append(Noise(s, lines[run_end - 1][1], "menu"))
                 i = run_end
                 continue
         if short and COPYRIGHT.search(line):
