@@ -12,6 +12,7 @@ import json
 import math
 import re
 import tomllib
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -101,15 +102,35 @@ CLAIM_FEATURES = (
 _ENTS_KEY = "kfact_linker_ents"
 
 
+class _EntityIndex:
+    """doc.ents taken once per link(), sorted by start: spaCy rebuilds every entity Span on each access,
+    and the linker asks for a sentence's or a stretch's entities several times per value."""
+
+    def __init__(self, doc: Doc):
+        self.ents = tuple(doc.ents)
+        self.starts = [e.start for e in self.ents]
+        self.start_chars = [e.start_char for e in self.ents]
+
+    def starting_in(self, lo: int, hi: int) -> tuple[Span, ...]:
+        """Entities whose first token is in [lo, hi)."""
+        return self.ents[bisect_left(self.starts, lo):bisect_left(self.starts, max(lo, hi))]
+
+    def starting_in_chars(self, lo: int, hi: int) -> tuple[Span, ...]:
+        return self.ents[bisect_left(self.start_chars, lo):bisect_left(self.start_chars, max(lo, hi))]
+
+
+def _entity_index(doc: Doc) -> _EntityIndex:
+    index = doc.user_data.get(_ENTS_KEY)
+    return index if index is not None else _EntityIndex(doc)
+
+
 def _ents_within(span: Doc | Span) -> list[Span]:
-    """`span.ents`, from doc.ents taken once per link(): spaCy rebuilds every entity Span on each access."""
+    """`span.ents` (entities wholly inside the span) from the entity index."""
     doc = span if isinstance(span, Doc) else span.doc
-    ents = doc.user_data.get(_ENTS_KEY)
-    if ents is None:
-        ents = doc.ents
+    index = _entity_index(doc)
     if span is doc:
-        return list(ents)
-    return [e for e in ents if e.start >= span.start and e.end <= span.end]
+        return list(index.ents)
+    return [e for e in index.starting_in(span.start, span.end) if e.end <= span.end]
 
 
 def _next_token_tag(doc: Doc, token_end: int) -> str:
@@ -120,7 +141,7 @@ def subject_features(doc: Doc, value: Span, subject: SubjectMention, ctx: ValueC
     before = subject.end <= value.start_char
     distance = abs(value.start - subject.token_end) if before else abs(subject.token_start - value.end)
     lo, hi = (subject.token_end, value.start) if before else (value.end, subject.token_start)
-    values_between = sum(1 for e in _ents_within(doc) if e.label_ in VALUE_LABELS and lo <= e.start < hi)
+    values_between = sum(1 for e in _entity_index(doc).starting_in(lo, hi) if e.label_ in VALUE_LABELS)
     subjects_between = sum(1 for s in ctx.subjects if not s.carried and lo <= s.token_start < hi and s is not subject)
     preceding = [s for s in ctx.subjects if not s.carried and s.end <= value.start_char]
     nearest_before = bool(preceding) and max(preceding, key=lambda s: s.end) is subject
@@ -172,8 +193,8 @@ def indicator_features(doc: Doc, value: Span, candidate: IndicatorCandidate, can
         "unit_fits": float(fits),
         "nearest_before": float(bool(befores) and max(befores, key=lambda c: c.end) is candidate),
         "nearest_after": float(bool(afters) and min(afters, key=lambda c: c.start) is candidate),
-        "values_between": 0.0 if carried else float(sum(1 for e in _ents_within(doc) if e.label_ in VALUE_LABELS
-                                                        and lo <= e.start_char < hi)),
+        "values_between": 0.0 if carried else float(sum(1 for e in _entity_index(doc).starting_in_chars(lo, hi)
+                                                        if e.label_ in VALUE_LABELS)),
         "alias_length": min(len(candidate.text), 12) / 12.0,
         "comma_between": 0.0 if carried else float("," in doc_text(doc)[lo:hi]),
         "unit_is_currency_fit": float(fits and expected == "currency"),
@@ -268,6 +289,7 @@ class RuleScorer:
 
     name = "rules"
     indicator_min_score = 0.15
+    threshold = 0.5
 
     def subject_score(self, f: dict[str, float]) -> float:
         if f["carried"]:
@@ -282,7 +304,8 @@ class RuleScorer:
         has_subject = f["has_subject_in_sentence"] or f["has_carried_subject"]
         return 0.9 if has_subject and f["has_indicator"] and not f["in_boilerplate"] else 0.1
 
-    def indicator_score(self, f: dict[str, float]) -> float:
+    @staticmethod
+    def indicator_score(f: dict[str, float]) -> float:
         """Nearest fitting alias before the value, else the carried one, else the nearest fitting after."""
         if f["carried"]:
             return 0.5 if f["unit_fits"] else 0.0
@@ -299,9 +322,10 @@ class LearnedScorer:
     name = "learned"
 
     def __init__(self, subject: LogisticModel, claim: LogisticModel, indicator: LogisticModel | None = None,
-                 indicator_min_score: float = RuleScorer.indicator_min_score):
+                 indicator_min_score: float = RuleScorer.indicator_min_score, threshold: float = RuleScorer.threshold):
         self.subject, self.claim, self.indicator = subject, claim, indicator
         self.indicator_min_score = indicator_min_score
+        self.threshold = threshold  # the claim threshold chosen on dev when these weights were fitted
 
     def subject_score(self, f: dict[str, float]) -> float:
         return self.subject.predict(f)
@@ -311,21 +335,22 @@ class LearnedScorer:
 
     def indicator_score(self, f: dict[str, float]) -> float:
         # Scorer files from before the indicator model fall back to the rules.
-        return self.indicator.predict(f) if self.indicator else RuleScorer.indicator_score(RuleScorer(), f)
+        return self.indicator.predict(f) if self.indicator else RuleScorer.indicator_score(f)
 
     def to_dict(self) -> dict:
         data = {"subject": self.subject.to_dict(), "claim": self.claim.to_dict()}
         if self.indicator:
             data["indicator"] = self.indicator.to_dict()
             data["indicator_min_score"] = self.indicator_min_score
-        return data
+        return data | {"threshold": self.threshold}
 
     @classmethod
     def from_file(cls, path: str | Path) -> "LearnedScorer":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         indicator = LogisticModel.from_dict(data["indicator"]) if "indicator" in data else None
         return cls(LogisticModel.from_dict(data["subject"]), LogisticModel.from_dict(data["claim"]), indicator,
-                   float(data.get("indicator_min_score", RuleScorer.indicator_min_score)))
+                   float(data.get("indicator_min_score", RuleScorer.indicator_min_score)),
+                   float(data.get("threshold", RuleScorer.threshold)))
 
 
 # -- the component -------------------------------------------------------------------------------
@@ -351,7 +376,7 @@ class ClaimLinker:
 
     # Exposed for training and evaluation: each claim with the feature rows that produced it.
     def link(self, doc: Doc, keep_all: bool = False) -> list[tuple[Claim, ValueContext]]:
-        doc.user_data[_ENTS_KEY] = tuple(doc.ents)  # see _ents_within
+        doc.user_data[_ENTS_KEY] = _EntityIndex(doc)
         try:
             return self._link(doc, keep_all)
         finally:
@@ -467,11 +492,6 @@ class ClaimLinker:
             group.insert(0, previous)
             index -= 1
         return group
-
-    def _indicator(self, doc: Doc, sentence: Span, value: Span, carried, unit: str | None):
-        """The best-scoring indicator candidate (aliases in the sentence, the carried one), or None."""
-        chosen, _ = self._indicator_choice(doc, sentence, value, carried, unit)
-        return (chosen.indicator, chosen.text) if chosen else (None, "")
 
     def _indicator_choice(self, doc: Doc, sentence: Span, value: Span, carried,
                           unit: str | None) -> tuple[IndicatorCandidate | None, list[IndicatorCandidate]]:
@@ -592,9 +612,8 @@ def make_claim_linker(nlp: Language, name: str, indicators_path: str, countries_
     if scorer_path and not Path(scorer_path).is_file():
         raise FileNotFoundError(f"kfact_linker: scorer file {scorer_path} not found (set scorer_path = \"\" for rules only)")
     scorer = LearnedScorer.from_file(scorer_path) if scorer_path else RuleScorer()
-    if threshold is None:  # the threshold chosen on dev when the scorer was trained
-        threshold = float(json.loads(Path(scorer_path).read_text(encoding="utf-8")).get("threshold", 0.5)) \
-            if scorer_path else 0.5
+    if threshold is None:
+        threshold = scorer.threshold
     canonical = load_canonical_ids(entities_path) if Path(entities_path).is_file() else {}
     return ClaimLinker(name, load_indicators(indicators_path), load_country_names(countries_path), canonical,
                        scorer, threshold)

@@ -97,15 +97,16 @@ def train_linker(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord], o
         scorer = rule_indicator
     else:
         scorer.indicator_min_score = best["indicator_min_score"]
-    linker.scorer, linker.threshold = scorer, best["threshold"]
+    scorer.threshold = best["threshold"]
+    linker.scorer, linker.threshold = scorer, scorer.threshold
     learned = {s: evaluate_linker(linker, docs[s], by_split[s])["micro"] for s in ("dev", "test")}
 
-    linker.scorer, linker.threshold = RuleScorer(), 0.5
+    linker.scorer, linker.threshold = RuleScorer(), RuleScorer.threshold
     rules = {s: evaluate_linker(linker, docs[s], by_split[s])["micro"] for s in ("dev", "test")}
-    linker.scorer, linker.threshold = scorer, best["threshold"]
+    linker.scorer, linker.threshold = scorer, scorer.threshold
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    payload = scorer.to_dict() | {"threshold": best["threshold"]}
+    payload = scorer.to_dict()
     output.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     report = {"rows": {"claim": len(cy), "subject": len(sy), "indicator": len(iy)}, "threshold_sweep": sweep,
               "best_threshold": best["threshold"], "best_indicator_min_score": best["indicator_min_score"],
