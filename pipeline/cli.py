@@ -142,14 +142,9 @@ def train(
     from pipeline.train import TrainConfig
     from pipeline.train import train as run_training
 
-    from pipeline.annotation_io import load_annotations
-    from pipeline.taxonomy import load_indicators
-
     cfg = TrainConfig.from_toml(config)
     try:
-        # Check every annotation file before hours of training: a bad span fails here, naming file and record.
-        load_annotations(annotations if annotations is not None else cfg.data.annotations,
-                         {i.id for i in load_indicators()})
+        # collect_records reads the annotation files first: a bad span stops it before any corpus or training.
         info = run_training(cfg, output, annotations, overwrite=overwrite, log=console.print)
     except (AnnotationError, FileExistsError, FileNotFoundError) as error:
         _fail(str(error))
@@ -296,7 +291,7 @@ def _evaluate_models(gold: list[str], models: list, split: str, report: Optional
         from pipeline.report import write_report
 
         report.mkdir(parents=True, exist_ok=True)
-        payload = main.to_json() | {"chars_per_second": main.chars_per_second}
+        payload = main.to_json()
         if comparison:
             payload |= {"models": [r.to_json() for r in results], "comparison": comparison}
         (report / "metrics.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")

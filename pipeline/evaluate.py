@@ -24,6 +24,14 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 # -- entities ------------------------------------------------------------------------------------
 
+def scored_pred_spans(record: AnnotatedRecord, doc) -> list[tuple[int, int, str]]:
+    """Predicted (start, end, label) that count: masked spans (KMOU POH/DUR) are "don't care", so
+    predictions there are neither right nor wrong."""
+    masked = [(m.start, m.end) for m in record.ignore]
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents
+            if not any(a < e.end_char and e.start_char < b for a, b in masked)]
+
+
 def entity_metrics(gold_records: Sequence[AnnotatedRecord], docs: Sequence) -> dict:
     """Strict span+label metrics via seqeval over a BIO view of the Kiwi tokens, plus partial overlap."""
     from seqeval.metrics import classification_report
@@ -34,10 +42,7 @@ def entity_metrics(gold_records: Sequence[AnnotatedRecord], docs: Sequence) -> d
         gold = bio_tags(doc, [e.model_dump() for e in record.entities])
         gold_tags.append([t if t != "-" else "O" for t in gold])
         gold_spans = [(e.start, e.end, e.label) for e in record.entities]
-        # Masked spans (KMOU POH/DUR) are "don't care": predictions there are neither right nor wrong.
-        masked = [(m.start, m.end) for m in record.ignore]
-        pred_spans = [(e.start_char, e.end_char, e.label_) for e in doc.ents
-                      if not any(a < e.end_char and e.start_char < b for a, b in masked)]
+        pred_spans = scored_pred_spans(record, doc)
         pred_tags.append(bio_tags(doc, [{"start": a, "end": b, "label": l} for a, b, l in pred_spans]))
         partial["gold"] += len(gold_spans)
         partial["pred"] += len(pred_spans)
@@ -131,35 +136,43 @@ def claim_metrics(gold_by_record: dict[str, list], pred_by_record: dict[str, lis
 
 # -- running a pipeline over gold --------------------------------------------------------------
 
-def docs_with_gold_entities(nlp, records: Sequence[AnnotatedRecord]):
-    """Tokenize and set gold entities + normalized values: measures the linker on its own."""
+def doc_with_spans(nlp, text: str, published, spans: Iterable[tuple[int, int, str]]):
+    """A tokenized Doc with the given character spans as entities (expanded to tokens, overlaps resolved)
+    and their normalized values: the linker's input without the entity model."""
     from spacy.util import filter_spans
 
     from pipeline.normalize import normalize
+
+    doc = nlp.make_doc(text)
+    doc._.published = published
+    ents = [doc.char_span(a, b, label=label, alignment_mode="expand") for a, b, label in spans]
+    doc.ents = filter_spans([e for e in ents if e is not None])
+    for ent in doc.ents:
+        ent._.value = normalize(ent.label_, ent.text, published)
+    return doc
+
+
+def docs_with_gold_entities(nlp, records: Sequence[AnnotatedRecord]):
+    """Tokenize and set gold entities + normalized values: measures the linker on its own."""
     from pipeline.schema import parse_published
 
     docs = []
     for record in records:
-        doc = nlp.make_doc(record.text)
+        doc = doc_with_spans(nlp, record.text, parse_published(record.published),
+                             [(e.start, e.end, e.label) for e in record.entities])
         doc._.article_id = record.id
-        doc._.published = parse_published(record.published)
-        spans = [doc.char_span(e.start, e.end, label=e.label, alignment_mode="expand") for e in record.entities]
-        doc.ents = filter_spans([s for s in spans if s is not None])
-        for ent in doc.ents:
-            ent._.value = normalize(ent.label_, ent.text, doc._.published)
         docs.append(doc)
     return docs
 
 
 def run_pipeline(nlp, records: Sequence[AnnotatedRecord]) -> tuple[list, float]:
-    """Full pipeline over gold texts; returns docs and chars/s."""
+    """Full pipeline over gold texts; returns the docs and the seconds it took."""
     from pipeline.nlp import pipe_articles
     from pipeline.schema import parse_published
 
     started = time.perf_counter()
     docs = pipe_articles(nlp, [(r.id, r.text, parse_published(r.published)) for r in records])
-    seconds = time.perf_counter() - started
-    return docs, sum(len(r.text) for r in records) / max(seconds, 1e-9)
+    return docs, time.perf_counter() - started
 
 
 # -- one evaluation run, per-sentence errors, and model comparison -------------------------------
@@ -195,19 +208,19 @@ def evaluate_model(records: Sequence[AnnotatedRecord], model_path=None, split: s
     from pipeline.nlp import DEFAULT_MODEL, load_pipeline
 
     nlp = load_pipeline(str(model_path) if model_path else None)
-    started = time.perf_counter()
-    docs, _ = run_pipeline(nlp, records)
-    seconds = time.perf_counter() - started
+    docs, seconds = run_pipeline(nlp, records)
     entities = entity_metrics(records, docs)
     gold_claims = {r.id: list(r.claims) for r in records}
     linker = nlp.get_pipe("kfact_linker")
     oracle_docs = docs_with_gold_entities(nlp, records)
     claims = {}
     learned = (linker.scorer, linker.threshold)
-    for scorer_name, (scorer, threshold) in (("learned", learned), ("rules", (RuleScorer(), 0.5))):
+    for scorer_name, (scorer, threshold) in (("learned", learned), ("rules", (RuleScorer(), RuleScorer.threshold))):
         linker.scorer, linker.threshold = scorer, threshold
-        claims[f"end to end, {scorer_name}"] = claim_metrics(
-            gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in docs})
+        # The pipeline's own run already linked the docs with the learned scorer.
+        end_to_end = {d._.article_id: (d._.claims or []) if scorer_name == "learned" else [c for c, _ in linker.link(d)]
+                      for d in docs}
+        claims[f"end to end, {scorer_name}"] = claim_metrics(gold_claims, end_to_end)
         claims[f"gold entities, {scorer_name}"] = claim_metrics(
             gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in oracle_docs})
     linker.scorer, linker.threshold = learned
@@ -256,10 +269,8 @@ def sentence_errors(records: Sequence[AnnotatedRecord], docs: Sequence) -> list[
     (KMOU POH/DUR) are left out as in entity_metrics."""
     out = []
     for record, doc in zip(records, docs):
-        masked = [(m.start, m.end) for m in record.ignore]
         gold_all = [(e.start, e.end, e.label) for e in record.entities]
-        pred_all = [(e.start_char, e.end_char, e.label_) for e in doc.ents
-                    if not any(a < e.end_char and e.start_char < b for a, b in masked)]
+        pred_all = scored_pred_spans(record, doc)
         sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
         for index, sent in enumerate(sentences):
             s, t = sent.start_char, sent.end_char

@@ -267,26 +267,20 @@ class ClaimBuilder:
         from pipeline.nlp import PROJECT_ROOT
         from pipeline.taxonomy import load_country_names, load_indicators
 
-        self.indicators = {i.id: i for i in load_indicators()}
-        self.linker = ClaimLinker("kfact_linker", load_indicators(), load_country_names(),
-                                  load_canonical_ids(PROJECT_ROOT / "configs" / "entities.toml"), RuleScorer(), 0.5)
+        indicators = load_indicators()
+        self.indicators = {i.id: i for i in indicators}
+        self.linker = ClaimLinker("kfact_linker", indicators, load_country_names(),
+                                  load_canonical_ids(PROJECT_ROOT / "configs" / "entities.toml"), RuleScorer(),
+                                  RuleScorer.threshold)
         self._nlp = None
 
     def _doc(self, text: str, published, spans: list[tuple[int, int, str]]):
-        from spacy.util import filter_spans
-
+        from pipeline.evaluate import doc_with_spans
         from pipeline.nlp import blank_pipeline
-        from pipeline.normalize import normalize
 
         if self._nlp is None:  # Kiwi loads only when a relation is new
             self._nlp = blank_pipeline()
-        doc = self._nlp.make_doc(text)
-        doc._.published = published
-        ents = [doc.char_span(a, b, label=label, alignment_mode="expand") for a, b, label in spans]
-        doc.ents = filter_spans([e for e in ents if e is not None])
-        for ent in doc.ents:
-            ent._.value = normalize(ent.label_, ent.text, published)
-        return doc
+        return doc_with_spans(self._nlp, text, published, spans)
 
     def build(self, text: str, published: str | None, spans: list[tuple[int, int, str]],
               relations: list[tuple[tuple[int, int, str], tuple[int, int, str], str]], proposed: list[dict]) -> list[dict]:

@@ -97,6 +97,9 @@ def collect_records(cfg: TrainConfig, annotation_files: list[str] | None = None,
     from pipeline.corpora.kmou import KmouStats, load_kmou
     from pipeline.taxonomy import load_country_names, load_indicators
 
+    # Our annotation files first: a bad span fails here, naming file and record, before the corpus is read.
+    patterns = annotation_files if annotation_files is not None else cfg.data.annotations
+    records = load_annotations(patterns, {ind.id for ind in load_indicators()}) if patterns else []
     splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
     if cfg.data.kmou_dir:
         kmou_dir = Path(cfg.data.kmou_dir)
@@ -113,10 +116,7 @@ def collect_records(cfg: TrainConfig, annotation_files: list[str] | None = None,
             bucket.append(record)
         log(f"KMOU: {stats.sentences} sentences, {stats.markup_mismatch} markup/raw mismatches; "
             f"mapped {dict(stats.mapped_labels)}")
-    patterns = annotation_files if annotation_files is not None else cfg.data.annotations
     if patterns:
-        indicator_ids = {ind.id for ind in load_indicators()}
-        records = load_annotations(patterns, indicator_ids)
         for record in records:
             item = record.model_dump()
             repeat = cfg.data.annotation_upsample if record.split == "train" else 1
