@@ -85,6 +85,10 @@ _NLP_KEY: tuple | None = None  # what _NLP was loaded with: a later run_batch wi
 _INIT_ERROR: str | None = None  # why this worker could not load the pipeline (see init_worker)
 
 
+def _nlp_key(model_path: str | None, with_claims: bool, config_overrides: dict | None) -> tuple:
+    return model_path, with_claims, repr(config_overrides or {})
+
+
 def init_worker(model_path: str | None, with_claims: bool, threads: int | None = None,
                 defer_errors: bool = False, config_overrides: dict | None = None) -> None:
     """Load Kiwi and the model once per process.
@@ -101,7 +105,7 @@ def init_worker(model_path: str | None, with_claims: bool, threads: int | None =
 
     try:
         _NLP = load_pipeline(model_path, with_linker=with_claims, config_overrides=config_overrides)
-        _NLP_KEY = (model_path, with_claims, repr(config_overrides))
+        _NLP_KEY = _nlp_key(model_path, with_claims, config_overrides)
     except Exception as error:  # noqa: BLE001 - reported whole by process_articles
         if not defer_errors:
             raise
@@ -311,7 +315,7 @@ def run_batch(inputs: list[str | Path], options: BatchOptions,
         if engine is not None:
             engine(batches, options, settle)
         elif options.workers <= 1 and not options.spawn_workers:
-            if _NLP is None or _NLP_KEY != (options.model_path, options.with_claims, repr(options.config_overrides)):
+            if _NLP is None or _NLP_KEY != _nlp_key(options.model_path, options.with_claims, options.config_overrides):
                 init_worker(options.model_path, options.with_claims, config_overrides=options.config_overrides)
             for batch in batches:
                 settle(batch, process_articles([i.article for i in batch]))

@@ -16,6 +16,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pipeline.onnx_export import FP32_NAME, INT8_NAME
+
 
 @dataclass
 class BenchResult:
@@ -31,13 +33,12 @@ class BenchResult:
 
 def bench_corpus(target_chars: int, sources: list[Path]) -> list[dict]:
     """News text from the shared corpora (one article per record), repeated up to target_chars."""
-    import csv
+    from pipeline.corpora.news_csv import csv_texts
 
     texts: list[str] = []
     for source in sources:
         if source.suffix == ".csv":
-            with open(source, encoding="utf-8") as handle:
-                texts.extend(row[3] for row in list(csv.reader(handle))[1:] if len(row) > 3 and row[3].strip())
+            texts.extend(csv_texts(source))
         elif source.suffix == ".jsonl":
             with open(source, encoding="utf-8") as handle:
                 texts.extend(json.loads(line)["text"] for line in handle if line.strip())
@@ -61,7 +62,7 @@ def _self_peak_mb() -> float:
 
 
 # Entity model runtimes: name -> the ONNX file it needs (None: the torch weights).
-BACKENDS = {"torch": None, "onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}
+BACKENDS = {"torch": None, "onnx": FP32_NAME, "onnx-int8": INT8_NAME}
 
 
 def backend_overrides(backend: str, onnx_dir: Path | None) -> dict:
@@ -80,7 +81,7 @@ def _entity_model_stages(records: list[dict], model_path: str | None, onnx_dir: 
     """
     import torch
 
-    from pipeline.nlp import load_pipeline
+    from pipeline.nlp import load_pipeline, run_components
 
     torch.set_num_threads(1)
     chars = sum(len(r["text"]) for r in records)
@@ -91,10 +92,7 @@ def _entity_model_stages(records: list[dict], model_path: str | None, onnx_dir: 
         names = nlp.pipe_names
         before = names[:names.index("kfact_ner")]
         if docs is None:
-            docs = [nlp.make_doc(r["text"]) for r in records]
-            for name in before:
-                component = nlp.get_pipe(name)
-                docs = list(component.pipe(docs) if hasattr(component, "pipe") else map(component, docs))
+            docs = run_components(nlp, [nlp.make_doc(r["text"]) for r in records], before)
         ner = nlp.get_pipe("kfact_ner")
         list(ner.pipe(docs[:2]))  # warm-up: first-call allocations are start-up, not throughput
         started = time.perf_counter()
@@ -129,7 +127,7 @@ def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, .
 
             onnx_dir = Path(tmp) / "onnx"
             export_onnx(resolve_path(model_path) if model_path else DEFAULT_MODEL, onnx_dir,
-                        quantize=any(BACKENDS[b] == "model.int8.onnx" for b in (*model_backends, *full_backends)))
+                        quantize=any(BACKENDS[b] == INT8_NAME for b in (*model_backends, *full_backends)))
         inp = Path(tmp) / "bench.jsonl"
         inp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
         # Worker stages first, so they get a quiet parent. RUSAGE_CHILDREN is a running maximum, so the

@@ -8,7 +8,6 @@ a one-line reason, entity offsets slice the input text, and inputs = outputs + r
 """
 from __future__ import annotations
 
-import csv
 import json
 import random
 import re
@@ -19,6 +18,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from pipeline.corpora.news_csv import csv_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "pipeline" / "samples" / "wikinews_sample.jsonl"
@@ -71,10 +72,7 @@ def load_sentences(limit: int = 5000) -> list[str]:
     for path in SHARED_CORPORA:
         if not path.is_file():
             continue
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))[1:]
-        column = 3 if "wikinews" in path.name else 2
-        texts.extend(row[column] for row in rows[:2000] if len(row) > column)
+        texts.extend(csv_texts(path, limit=2000))
     sentences = [s.strip() for text in texts for s in SENTENCE_END.split(text) if 8 <= len(s.strip()) <= 300]
     return sentences[:limit] if len(sentences) > limit else sentences
 

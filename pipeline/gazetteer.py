@@ -52,24 +52,28 @@ class ModelGazetteer:
         self.pattern = _pattern(surfaces)
         self.gap_patterns = {label: _pattern(s) for label, s in (gap_surfaces or {}).items() if s}
 
-    def _matches(self, doc: Doc, pattern: re.Pattern[str] | None, label: str) -> list:
+    @staticmethod
+    def _matches(doc: Doc, searched, pattern: re.Pattern[str] | None, label: str) -> list:
+        """`searched` is (text, starts, ends): the NFC text and, when it differs, its offsets in the Doc."""
         if pattern is None:
             return []
-        if unicodedata.is_normalized("NFC", doc.text):
-            bounds = ((m.start(), m.end()) for m in pattern.finditer(doc.text))
-        else:  # decomposed Hangul: match the NFC text, map offsets back to the original (as the tokenizer does)
-            nfc, starts, ends = nfc_with_offsets(doc.text)
-            bounds = ((starts[m.start()], ends[m.end() - 1]) for m in pattern.finditer(nfc) if m.end() > m.start())
+        text, starts, ends = searched
+        if starts is None:
+            bounds = ((m.start(), m.end()) for m in pattern.finditer(text))
+        else:
+            bounds = ((starts[m.start()], ends[m.end() - 1]) for m in pattern.finditer(text) if m.end() > m.start())
         spans = (doc.char_span(a, b, label=label, alignment_mode="strict") for a, b in bounds)
         return [s for s in spans if s is not None]
 
     def __call__(self, doc: Doc) -> Doc:
+        # Decomposed Hangul: match the NFC text and map offsets back (as the tokenizer does), once per Doc.
+        searched = (doc.text, None, None) if unicodedata.is_normalized("NFC", doc.text) else nfc_with_offsets(doc.text)
         ents = list(doc.ents)
-        models = self._matches(doc, self.pattern, "MODEL")
+        models = self._matches(doc, searched, self.pattern, "MODEL")
         if models:
             ents = filter_spans(models + [e for e in ents if not any(e.start < m.end and m.start < e.end for m in models)])
         taken = {i for e in ents for i in range(e.start, e.end)}
-        gaps = [s for label, pattern in self.gap_patterns.items() for s in self._matches(doc, pattern, label)
+        gaps = [s for label, pattern in self.gap_patterns.items() for s in self._matches(doc, searched, pattern, label)
                 if not any(i in taken for i in range(s.start, s.end))]
         if models or gaps:
             doc.ents = filter_spans(ents + gaps)

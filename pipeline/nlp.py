@@ -59,6 +59,12 @@ def pipe_articles(nlp: Language, articles) -> list:
         doc._.article_id = article_id
         doc._.published = published
         docs.append(doc)
-    for _, component in nlp.pipeline:
-        docs = list(component.pipe(docs) if hasattr(component, "pipe") else map(component, docs))
+    return run_components(nlp, docs)
+
+
+def run_components(nlp: Language, docs: list, names: list[str] | None = None) -> list:
+    """Run the pipeline's components (or the named ones, in pipeline order) batch-wise over the Docs."""
+    for name, component in nlp.pipeline:
+        if names is None or name in names:
+            docs = list(component.pipe(docs) if hasattr(component, "pipe") else map(component, docs))
     return docs

@@ -72,15 +72,15 @@ def escape_surrogates(value: str | None) -> str | None:
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-DATELINE = re.compile(r"(?:기사\s*)?(?:입력|등록|발행|게재|승인|송고)\s*(?:일시?)?\s*[:：]?\s*"
-                      r"(\d{4}\s*[-./년]\s*\d{1,2}\s*[-./월]\s*\d{1,2})")
+DATE_PATTERN = r"(\d{4})[-./년\s]\s*(\d{1,2})[-./월\s]\s*(\d{1,2})"
+DATELINE = re.compile(r"(?:기사\s*)?(?:입력|등록|발행|게재|승인|송고)\s*(?:일시?)?\s*[:：]?\s*" + DATE_PATTERN)
 DATELINE_WINDOW = 600  # a dateline stands near the top; dates further down are events, not publication
 
 
 def dateline_date(text: str) -> dt.date | None:
     """'입력 2025-04-08 16:55', '등록 2025.04.08' near the start of an article -> its publication date."""
     match = DATELINE.search(text[:DATELINE_WINDOW])
-    return parse_published(match.group(1)) if match else None
+    return parse_published(match.group(0)) if match else None
 
 
 def parse_published(value: Any) -> dt.date | None:
@@ -89,9 +89,7 @@ def parse_published(value: Any) -> dt.date | None:
         return value if not isinstance(value, dt.datetime) else value.date()
     if not isinstance(value, str):
         return None
-    import re
-
-    match = re.search(r"(\d{4})[-./년\s]\s*(\d{1,2})[-./월\s]\s*(\d{1,2})", value)
+    match = re.search(DATE_PATTERN, value)
     if not match:
         return None
     try:

@@ -23,11 +23,8 @@ def zero_if_not_even_one(doc: Doc, ent: Span, value):
     if not isinstance(value, NumericValue) or value.value != 1 or value.unit not in ("count", "number") \
             or value.value_max:
         return value
-    if ent.text.endswith("도"):
-        after = "도" + doc_text(doc)[ent.end_char:ent.end_char + 40]
-    else:
-        after = doc_text(doc)[ent.end_char:ent.end_char + 40]
-    if NOT_EVEN_ONE_AFTER.match(after):
+    start = ent.end_char - 1 if ent.text.endswith("도") else ent.end_char  # "하나도": the 도 is in the entity
+    if NOT_EVEN_ONE_AFTER.match(doc_text(doc)[start:ent.end_char + 40]):
         return dataclasses.replace(value, value=0.0, unit="count")
     return value
 
