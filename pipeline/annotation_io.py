@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field
 
 ENTITY_LABELS = ("ORG", "MODEL", "COUNTRY", "LOCATION", "PERSON", "DATE", "MONEY", "PERCENT", "QUANTITY")
 VALUE_LABELS = ("MONEY", "PERCENT", "QUANTITY")
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test", "blind")
+# Splits a model may be trained or tuned on; "blind" is scored only (annotations/GUIDELINE.md §1).
+TUNING_SPLITS = ("train", "dev", "test")
 
 
 class AnnotationError(ValueError):
@@ -55,6 +57,7 @@ class ClaimAnn(BaseModel):
     value_span: OffsetAnn
     approximate: bool = False
     value_max: float | None = None
+    period: str | None = None  # "2024-03", "2024-Q1", "2024-H2" when finer than the year (GUIDELINE §3)
 
 
 class AnnotatedRecord(BaseModel):
@@ -63,10 +66,25 @@ class AnnotatedRecord(BaseModel):
     published: str | None = None
     source: str | None = None
     license: str | None = None
+    article: str | None = None  # the article the text comes from; None: the record is its own article
     split: str = "train"
     entities: list[EntityAnn] = Field(default_factory=list)
     claims: list[ClaimAnn] = Field(default_factory=list)
     ignore: list[OffsetAnn] = Field(default_factory=list)  # spans masked out of the NER loss
+
+
+def article_of(record: AnnotatedRecord) -> str:
+    return record.article or record.id
+
+
+def article_split(article_id: str, dev_percent: int = 20, test_percent: int = 20) -> str:
+    """The split of a new article: a stable hash of its id, 60/20/20 train/dev/test (GUIDELINE §6)."""
+    import hashlib
+
+    bucket = int(hashlib.sha1(article_id.encode("utf-8")).hexdigest(), 16) % 100
+    if bucket < 100 - dev_percent - test_percent:
+        return "train"
+    return "dev" if bucket < 100 - test_percent else "test"
 
 
 def validate_record(record: AnnotatedRecord, where: str, indicator_ids: set[str] | None = None) -> None:
@@ -114,6 +132,7 @@ def load_annotations(
     """Load and validate every record of the given files (or globs)."""
     records: list[AnnotatedRecord] = []
     seen: dict[str, str] = {}
+    article_splits: dict[str, tuple[str, str]] = {}  # article -> (split, where first seen)
     for path in expand_paths(patterns):
         try:
             handle = open(path, "rb")
@@ -136,6 +155,12 @@ def load_annotations(
                 if record.id in seen:
                     raise AnnotationError(f"{where}: duplicate record id {record.id!r} (first in {seen[record.id]})")
                 seen[record.id] = where
+                article = article_of(record)
+                first = article_splits.setdefault(article, (record.split, where))
+                if first[0] != record.split:
+                    raise AnnotationError(f"{where}: record {record.id!r} of article {article!r} is in split "
+                                          f"{record.split!r}, but {first[1]} put the article in {first[0]!r}: "
+                                          f"splits are by article")
                 records.append(record)
     return records
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from pipeline.annotation_io import AlignmentStats, bio_tags, doc_words, load_annotations
+from pipeline.annotation_io import TUNING_SPLITS, AlignmentStats, bio_tags, doc_words, load_annotations
 from pipeline.entity_model import align_labels, model_word, plan_windows, sentence_word_ranges, subword_counts
 
 IGNORE = -100
@@ -117,7 +117,12 @@ def collect_records(cfg: TrainConfig, annotation_files: list[str] | None = None,
         log(f"KMOU: {stats.sentences} sentences, {stats.markup_mismatch} markup/raw mismatches; "
             f"mapped {dict(stats.mapped_labels)}")
     if patterns:
+        blind = [r for r in records if r.split not in TUNING_SPLITS]
+        if blind:
+            log(f"annotations: left out {len(blind)} records of the blind split (scored only, never trained on)")
         for record in records:
+            if record.split not in TUNING_SPLITS:
+                continue
             item = record.model_dump()
             repeat = cfg.data.annotation_upsample if record.split == "train" else 1
             for copy in range(max(1, repeat)):
