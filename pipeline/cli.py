@@ -135,6 +135,7 @@ def train(
     baseline: Optional[Path] = typer.Option(None, help="Model the guard compares with (default: the shipped model)."),
     guard_gold: list[str] = typer.Option(["annotations/*.jsonl"], help="Gold files whose fixed test split the guard scores."),
     max_f1_drop: Optional[float] = typer.Option(None, help="Exit 5 when the guard's entity micro F1 drops by more."),
+    resume: bool = typer.Option(False, help="Continue from the checkpoint an interrupted run left in OUTPUT.tmp/."),
 ) -> None:
     """Train the entity model (KMOU + annotations), pick the best dev epoch, write a model directory;
     then compare it with the current model on the fixed test split (per-label deltas)."""
@@ -145,7 +146,7 @@ def train(
     cfg = TrainConfig.from_toml(config)
     try:
         # collect_records reads the annotation files first: a bad span stops it before any corpus or training.
-        info = run_training(cfg, output, annotations, overwrite=overwrite, log=console.print)
+        info = run_training(cfg, output, annotations, overwrite=overwrite, log=console.print, resume=resume)
     except (AnnotationError, FileExistsError, FileNotFoundError) as error:
         _fail(str(error))
     console.print(f"trained in {info['train_seconds']:.0f}s; best epoch {info['best_epoch']}")

@@ -48,6 +48,43 @@ def _table(metrics: dict) -> str:
     return "\n".join(rows)
 
 
+def _training_section(model_dir: Path, info: dict) -> str:
+    """Dev evaluations with the mean training loss since the previous one, and the loss curve as SVG."""
+    history = info["history"]
+    losses = [h for h in history if "loss" in h]
+    evals = [h for h in history if "dev_window_f1" in h]
+    rows, previous = [], 0
+    for h in evals:
+        window = [x["loss"] for x in losses if previous < x["step"] <= h["step"]]
+        rows.append(f"| {h['step']} | {h['epoch']} | {sum(window) / len(window) if window else float('nan'):.4f} "
+                    f"| {h['dev_window_f1']:.4f} |")
+        previous = h["step"]
+    speed = [x["subwords_per_s"] for x in losses if x.get("subwords_per_s")]
+    curve = _loss_svg([(x["step"], x["loss"]) for x in losses], [(h["step"], h["dev_window_f1"]) for h in evals])
+    (model_dir / "loss_curve.svg").write_text(curve, encoding="utf-8")
+    return ("| step | epoch | train loss (since previous) | dev F1 (windows) |\n|---:|---:|---:|---:|\n"
+            + "\n".join(rows) + f"\n\nBest on dev: step {info.get('best_step')} (epoch {info['best_epoch']}). "
+            f"Median speed {sorted(speed)[len(speed) // 2] if speed else 0:,} subwords/s. "
+            "Loss curve: [loss_curve.svg](loss_curve.svg) (training loss, and dev F1 at each evaluation).\n")
+
+
+def _loss_svg(loss: list[tuple[int, float]], dev: list[tuple[int, float]], width: int = 640, height: int = 240) -> str:
+    if not loss:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
+    last = max(step for step, _ in loss + dev)
+    top = max(value for _, value in loss)
+    x = lambda step: 40 + (width - 60) * step / max(1, last)
+    y = lambda value, scale: height - 30 - (height - 50) * value / scale
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x(s):.1f},{y(v, top):.1f}" for i, (s, v) in enumerate(loss))
+    dots = "".join(f'<circle cx="{x(s):.1f}" cy="{y(v, 1.0):.1f}" r="3" fill="#d62728"/>' for s, v in dev)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+            f'font-size="11"><rect width="100%" height="100%" fill="white"/>'
+            f'<path d="{path}" fill="none" stroke="#1f77b4" stroke-width="1.5"/>{dots}'
+            f'<text x="40" y="14" fill="#1f77b4">train loss (max {top:.3f})</text>'
+            f'<text x="220" y="14" fill="#d62728">dev window F1 (0-1)</text>'
+            f'<text x="{width - 80}" y="{height - 8}">step {last}</text></svg>')
+
+
 def write_card(model_dir: Path, info: dict, evaluation: dict) -> Path:
     cfg = info["config"]
     arch = cfg["architecture"]
@@ -56,7 +93,8 @@ def write_card(model_dir: Path, info: dict, evaluation: dict) -> Path:
         f"# {model_dir.name}: Korean news entity model for kfact\n",
         f"A BERT token classifier ({arch['num_hidden_layers']} layers, hidden {arch['hidden_size']}, "
         f"{arch['num_attention_heads']} heads, {info['parameters'] / 1e6:.1f}M parameters, {size_mb:.1f} MB) "
-        f"{'trained from scratch' if not cfg['model']['base'] else 'fine-tuned from ' + cfg['model']['base']} "
+        f"{'trained from scratch' if not cfg['model']['base'] else 'fine-tuned from ' + cfg['model']['base']}"
+        f"{' (word embeddings frozen)' if cfg['training'].get('freeze_word_embeddings') else ''} "
         f"on CPU, over Kiwi morphemes (merged where they overlap). Trained {date.today().isoformat()} on "
         f"{platform.machine()} with {cfg['training']['num_threads']} threads in {info['train_seconds'] / 60:.1f} min.\n",
         "## Labels\n",
@@ -78,9 +116,7 @@ def write_card(model_dir: Path, info: dict, evaluation: dict) -> Path:
         f"Span alignment: {info['alignment']['spans']} spans, {info['alignment']['expanded']} expanded to Kiwi "
         f"token bounds, {info['alignment']['lost']} lost.\n",
         "## Training\n",
-        "| epoch | loss | dev F1 (windows) | seconds | subwords/s |\n|---:|---:|---:|---:|---:|\n" + "\n".join(
-            f"| {h['epoch']} | {h['loss']:.4f} | {h['dev_window_f1']:.4f} | {h['seconds']} | {h['subwords_per_s']} |"
-            for h in info["history"]) + f"\n\nBest epoch on dev: {info['best_epoch']}.\n",
+        _training_section(model_dir, info),
         "## Results\n",
         "Strict span+label P/R/F1 (seqeval over a BIO view of the Kiwi tokens), end to end through the "
         "pipeline; the test split was evaluated once, after the dev-selected epoch.\n",

@@ -64,6 +64,15 @@ class TrainingArguments:
     context_subwords: int = 16
     seed: int = 13
     num_threads: int = 2
+    # Pretrained encoders: keep the (large) word-embedding table fixed; the head may learn faster.
+    freeze_word_embeddings: bool = False
+    head_learning_rate: float = 0.0  # 0 = learning_rate
+    # Evaluate dev (window F1) every N optimizer steps (0 = once per epoch); keep the best weights,
+    # write a resumable checkpoint at each evaluation, stop after `patience` evaluations without gain.
+    eval_every_steps: int = 0
+    patience: int = 0  # 0 = run all epochs
+    log_every_steps: int = 50
+    save_dtype: str = "float32"  # "float16" halves the shipped model
 
 
 @dataclass
@@ -249,6 +258,57 @@ def window_f1(model, rows, labels: list[str], batch_size: int, pad_id: int) -> d
     return {"f1": float(f1_score(gold_all, pred_all)) if gold_all else 0.0}
 
 
+def save_model(model, tokenizer, directory: Path, dtype: str = "float32") -> None:
+    """The weights (optionally as float16, to ship half the size) and the tokenizer."""
+    import torch
+
+    if dtype == "float16":
+        state = {k: v.detach().to(torch.float16) for k, v in model.state_dict().items()}
+        model.save_pretrained(directory, state_dict=state)
+    else:
+        model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+
+
+class Checkpoint:
+    """A resumable training state (weights, optimizer, scheduler, loop counters) in one directory."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def save(self, model, optimizer, scheduler, loop: dict) -> None:
+        import torch
+
+        tmp = self.directory.with_name(self.directory.name + ".partial")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state()}, tmp / "state.pt")
+        (tmp / "loop.json").write_text(json.dumps(loop), encoding="utf-8")
+        if self.directory.exists():
+            shutil.rmtree(self.directory)
+        tmp.rename(self.directory)  # a kill during save leaves the previous checkpoint intact
+
+    def resume(self, model, optimizer, scheduler, log) -> dict | None:
+        import torch
+
+        if not (self.directory / "state.pt").is_file():
+            return None
+        state = torch.load(self.directory / "state.pt", weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        loop = json.loads((self.directory / "loop.json").read_text(encoding="utf-8"))
+        log(f"resumed from {self.directory} at step {loop['step']} (best dev {loop['best']['f1']:.4f})")
+        return loop
+
+    def remove(self) -> None:
+        if self.directory.exists():
+            shutil.rmtree(self.directory)
+
+
 def fingerprint(records: list[dict]) -> str:
     digest = hashlib.sha256()
     for record in records:
@@ -259,7 +319,8 @@ def fingerprint(records: list[dict]) -> str:
 
 
 def train(cfg: TrainConfig, output_dir: Path | None = None, annotation_files: list[str] | None = None,
-          overwrite: bool = False, log: Callable[[str], None] = print, evaluate: bool = True) -> dict:
+          overwrite: bool = False, log: Callable[[str], None] = print, evaluate: bool = True,
+          resume: bool = False) -> dict:
     """Train, pick the best dev epoch, evaluate test once, write the model directory. Returns metrics."""
     import torch
     from datasets import Dataset
@@ -285,7 +346,7 @@ def train(cfg: TrainConfig, output_dir: Path | None = None, annotation_files: li
     labels = cfg.bio_labels()
     label2id = {label: i for i, label in enumerate(labels)}
     staging = output_dir.with_name(output_dir.name + ".tmp")
-    if staging.exists():
+    if staging.exists() and not (resume and (staging / "checkpoint").is_dir()):
         shutil.rmtree(staging)
     tokenizer = None
     if not cfg.model.base:
@@ -299,35 +360,74 @@ def train(cfg: TrainConfig, output_dir: Path | None = None, annotation_files: li
     n_tokens = sum(len(r["input_ids"]) for r in rows["train"])
     log(f"windows: { {k: len(v) for k, v in rows.items()} }; train subwords/epoch {n_tokens}")
 
-    steps = math.ceil(len(rows["train"]) / cfg.training.batch_size) * cfg.training.epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.training.learning_rate,
-                                  weight_decay=cfg.training.weight_decay)
+    steps_per_epoch = math.ceil(len(rows["train"]) / cfg.training.batch_size)
+    steps = steps_per_epoch * cfg.training.epochs
+    if cfg.training.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    head = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("classifier")]
+    body = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("classifier")]
+    optimizer = torch.optim.AdamW(
+        [{"params": body}, {"params": head, "lr": cfg.training.head_learning_rate or cfg.training.learning_rate}],
+        lr=cfg.training.learning_rate, weight_decay=cfg.training.weight_decay)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(steps * cfg.training.warmup_ratio), steps)
     pad_id = tokenizer.pad_token_id
-    best = {"f1": -1.0, "epoch": 0}
-    history = []
+    checkpoint = Checkpoint(staging / "checkpoint")
+    state = checkpoint.resume(model, optimizer, scheduler, log) if resume else None
+    best = state["best"] if state else {"f1": -1.0, "epoch": 0, "step": 0}
+    history = state["history"] if state else []
+    step, bad_evals = (state["step"], state["bad_evals"]) if state else (0, 0)
+    eval_every = cfg.training.eval_every_steps or steps_per_epoch
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log(f"training {trainable:,} of {sum(p.numel() for p in model.parameters()):,} parameters; "
+        f"{steps} steps, dev every {eval_every}")
     model.train()
+    stop = False
+    window_loss, window_batches, window_tokens, window_start = 0.0, 0, 0, time.time()
+    earlier_seconds = state.get("train_seconds", 0.0) if state else 0.0
     for epoch in range(1, cfg.training.epochs + 1):
-        epoch_start, total_loss, batches = time.time(), 0.0, 0
-        for ids, mask, gold in _batches(rows["train"], cfg.training.batch_size, pad_id, True, rng):
+        # Shuffling is seeded per epoch, so a resumed run sees the batches the interrupted one would have.
+        epoch_batches = list(_batches(rows["train"], cfg.training.batch_size, pad_id, True,
+                                      random.Random(cfg.training.seed * 1000 + epoch)))
+        for index, (ids, mask, gold) in enumerate(epoch_batches):
+            if (epoch - 1) * steps_per_epoch + index < step:
+                continue  # done before the resume
             loss = model(input_ids=ids, attention_mask=mask, labels=gold).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
-            total_loss += loss.item()
-            batches += 1
-        dev = window_f1(model, rows.get("dev", []), labels, 64, pad_id)
-        seconds = time.time() - epoch_start
-        history.append({"epoch": epoch, "loss": total_loss / max(1, batches), "dev_window_f1": dev["f1"],
-                        "seconds": round(seconds, 1), "subwords_per_s": round(n_tokens / max(seconds, 1e-6))})
-        log(f"epoch {epoch}: loss {total_loss / max(1, batches):.4f} dev window F1 {dev['f1']:.4f} ({seconds:.0f}s)")
-        if dev["f1"] > best["f1"]:
-            best = {"f1": dev["f1"], "epoch": epoch}
-            model.save_pretrained(staging)
-            tokenizer.save_pretrained(staging)
-    train_seconds = time.time() - started
+            step += 1
+            window_loss += loss.item()
+            window_batches += 1
+            window_tokens += int(mask.sum())
+            if step % cfg.training.log_every_steps == 0 or step == steps:
+                seconds = time.time() - window_start
+                history.append({"step": step, "epoch": epoch, "loss": round(window_loss / window_batches, 5),
+                                "subwords_per_s": round(window_tokens / max(seconds, 1e-6))})
+                log(f"step {step}/{steps} epoch {epoch} loss {window_loss / window_batches:.4f} "
+                    f"({window_tokens / max(seconds, 1e-6):.0f} subwords/s)")
+                window_loss, window_batches, window_tokens, window_start = 0.0, 0, 0, time.time()
+            if step % eval_every == 0 or step == steps:
+                dev = window_f1(model, rows.get("dev", []), labels, 64, pad_id)
+                history.append({"step": step, "epoch": epoch, "dev_window_f1": round(dev["f1"], 5)})
+                log(f"step {step} dev window F1 {dev['f1']:.4f} (best {max(best['f1'], 0):.4f})")
+                if dev["f1"] > best["f1"]:
+                    best, bad_evals = {"f1": dev["f1"], "epoch": epoch, "step": step}, 0
+                    save_model(model, tokenizer, staging, cfg.training.save_dtype)
+                else:
+                    bad_evals += 1
+                checkpoint.save(model, optimizer, scheduler, {
+                    "best": best, "history": history, "step": step, "bad_evals": bad_evals,
+                    "train_seconds": earlier_seconds + time.time() - started})
+                if cfg.training.patience and bad_evals >= cfg.training.patience:
+                    log(f"no dev gain in {bad_evals} evaluations: stopping at step {step}")
+                    stop = True
+                    break
+        if stop:
+            break
+    checkpoint.remove()
+    train_seconds = earlier_seconds + time.time() - started
 
     from transformers import AutoModelForTokenClassification
     best_model = AutoModelForTokenClassification.from_pretrained(staging)
@@ -340,6 +440,7 @@ def train(cfg: TrainConfig, output_dir: Path | None = None, annotation_files: li
         "alignment": {"spans": stats.spans, "expanded": stats.misaligned, "lost": stats.lost},
         "history": history,
         "best_epoch": best["epoch"],
+        "best_step": best["step"],
         "train_seconds": round(train_seconds, 1),
         "parameters": sum(p.numel() for p in best_model.parameters()),
     }
