@@ -2,11 +2,14 @@
 from spacy.tokens import Doc, Span, Token
 
 _DOC = {
-    "article_id": None,
-    "published": None,  # datetime.date: anchors 지난해/올해
+    "article": None,  # pipeline.schema.Article: id, published (anchors 지난해/올해), title, url
     "claims": None,  # list[pipeline.schema.Claim]; None until the linker ran
-    "boilerplate": None,  # list[(start, end)] char ranges judged crawl noise (set by kfact_clean)
-    "noise": None,  # list[pipeline.cleaning.Noise]: the same ranges with the reason for each
+    "noise": None,  # list[pipeline.schema.NoiseRange], sorted, non-overlapping (set by kfact_clean)
+}
+# Read-only views of the Article, for components and evaluation.
+_DOC_GETTERS = {
+    "article_id": lambda doc: doc._.article.id if doc._.article is not None else None,
+    "published": lambda doc: doc._.article.published if doc._.article is not None else None,
 }
 _SPAN = {
     "value": None,  # pipeline.normalize NumericValue | DateValue | None
@@ -17,6 +20,9 @@ _TOKEN = {"kiwi_forms": None}
 for name, default in _DOC.items():
     if not Doc.has_extension(name):
         Doc.set_extension(name, default=default)
+for name, getter in _DOC_GETTERS.items():
+    if not Doc.has_extension(name):
+        Doc.set_extension(name, getter=getter)
 for name, default in _SPAN.items():
     if not Span.has_extension(name):
         Span.set_extension(name, default=default)

@@ -8,18 +8,9 @@ from spacy.language import Language
 
 import pipeline  # noqa: F401  (registers tokenizer and extensions)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "pipeline.cfg"
-DEFAULT_MODEL = PROJECT_ROOT / "models" / "kfact-ner-small"
+from pipeline.paths import DEFAULT_CONFIG, DEFAULT_MODEL, resolve_path
+
 TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "kfact.KiwiTokenizer.v1"}}}
-
-
-def resolve_path(path: str | Path) -> Path:
-    """Relative paths in configs name files of this project: try the working directory, then the project."""
-    candidate = Path(path)
-    if candidate.is_absolute() or candidate.exists():
-        return candidate
-    return PROJECT_ROOT / candidate
 
 
 def blank_pipeline() -> Language:
@@ -33,7 +24,7 @@ def load_pipeline(model_path: str | Path | None = None, config_path: str | Path 
 
     `config_overrides` are dotted spaCy config keys, e.g. {"components.kfact_ner.backend": "onnx"}.
     """
-    from pipeline import entity_model, gazetteer, linker, noise_marker, value_normalizer  # noqa: F401  (factories)
+    import pipeline.components  # noqa: F401  (registers every factory)
 
     config = spacy.util.load_config(config_path)
     overrides = {"components.kfact_ner.model_path": str(resolve_path(model_path) if model_path else DEFAULT_MODEL)}
@@ -49,15 +40,14 @@ def load_pipeline(model_path: str | Path | None = None, config_path: str | Path 
 
 
 def pipe_articles(nlp: Language, articles) -> list:
-    """(id, text, published) triples -> processed Docs, with the article fields on `doc._`.
+    """Articles -> processed Docs, each with its Article on `doc._.article`.
 
     Components run batch-wise (their own `pipe`), which is where the entity model batches windows.
     """
     docs = []
-    for article_id, text, published in articles:
-        doc = nlp.make_doc(text)
-        doc._.article_id = article_id
-        doc._.published = published
+    for article in articles:
+        doc = nlp.make_doc(article.text)
+        doc._.article = article
         docs.append(doc)
     return run_components(nlp, docs)
 

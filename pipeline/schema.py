@@ -7,9 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The label sets of the data model (annotations/GUIDELINE.md), defined once.
+ENTITY_LABELS = ("ORG", "MODEL", "COUNTRY", "LOCATION", "PERSON", "DATE", "MONEY", "PERCENT", "QUANTITY")
+VALUE_LABELS = ("MONEY", "PERCENT", "QUANTITY")  # the entities a claim's value comes from
+SUBJECT_LABELS = ("COUNTRY", "ORG", "MODEL", "LOCATION", "PERSON")  # what a claim may be about
+SPLITS = ("train", "dev", "test", "blind")
+# Splits a model may be trained or tuned on; "blind" is scored only (annotations/GUIDELINE.md §1).
+TUNING_SPLITS = ("train", "dev", "test")
 
 
 class Article(BaseModel):
@@ -98,11 +108,14 @@ def parse_published(value: Any) -> dt.date | None:
         return None
 
 
-class EntityOut(BaseModel):
+class Entity(BaseModel):
+    """A labelled character span (`text[start:end] == text`), with its normalized value where it has one.
+    Annotation files carry only start, end, label and text."""
+
     start: int
     end: int
     label: str
-    text: str
+    text: str | None = None
     value: float | None = None
     unit: str | None = None
     value_max: float | None = None
@@ -122,7 +135,7 @@ class Subject(BaseModel):
 
 class Indicator(BaseModel):
     id: str
-    text: str
+    text: str = ""  # the phrase in the text that names what is measured
 
 
 class Span(BaseModel):
@@ -132,11 +145,13 @@ class Span(BaseModel):
 
 
 class Claim(BaseModel):
+    """One number stated as a fact about a subject: the linker's output and the gold annotations' unit."""
+
     subject: Subject
     indicator: Indicator
-    year: int | None
-    value: float | None
-    unit: str | None
+    year: int | None = None
+    value: float | None = None
+    unit: str | None = None
     value_span: Span
     evidence: Span | None = None
     approximate: bool = False
@@ -148,12 +163,27 @@ class Claim(BaseModel):
         return (self.subject.id, self.indicator.id, self.year, self.unit)
 
 
-class NoiseRange(BaseModel):
-    """A character range judged crawl noise (repeat, ticker, related list, ...): no entities or claims from it."""
+@dataclass(frozen=True)
+class NoiseRange:
+    """A character range judged crawl noise (repeat, ticker, related list, ...): no entities or claims from it.
+
+    A plain dataclass (pydantic validates it inside OutputRecord): the cleaning code makes many of them."""
 
     start: int
     end: int
     reason: str
+
+
+def covers(ranges: Sequence[NoiseRange], position: int) -> bool:
+    """Is `position` inside one of the sorted, non-overlapping ranges?"""
+    i = bisect_right([r.start for r in ranges], position) - 1
+    return i >= 0 and position < ranges[i].end
+
+
+def overlaps(ranges: Sequence[NoiseRange], start: int, end: int) -> bool:
+    """Does [start, end) overlap one of the sorted, non-overlapping ranges?"""
+    i = bisect_right([r.start for r in ranges], end - 1) - 1
+    return i >= 0 and start < ranges[i].end and ranges[i].start < end
 
 
 class OutputRecord(BaseModel):
@@ -161,7 +191,7 @@ class OutputRecord(BaseModel):
     published: dt.date | None = None
     title: str | None = None
     url: str | None = None
-    entities: list[EntityOut] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
     noise: list[NoiseRange] = Field(default_factory=list)
     # SHA-1 of the whitespace-collapsed text: cross-article duplicates are rejected, also across --resume.

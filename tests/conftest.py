@@ -23,7 +23,7 @@ def tiny_model(tmp_path_factory) -> Path:
     """A 1-layer, 32-wide model trained for one epoch on 400 KMOU sentences (~20 s)."""
     if not (SHARED / "data" / "external" / "kmou-ner").is_dir():
         pytest.skip("../shared/data/external/kmou-ner is not beside the repo")
-    from pipeline.train import TrainConfig, train
+    from pipeline.training.entity_model import TrainConfig, train
 
     cfg = TrainConfig.from_toml(ROOT / "configs" / "ner_tiny.toml")
     cfg.data.kmou_dir = str(SHARED / "data" / "external" / "kmou-ner" / "corpus")
@@ -43,7 +43,7 @@ def shipped_model() -> Path:
 @pytest.fixture(scope="session")
 def onnx_model_dir(shipped_model, tmp_path_factory) -> Path:
     """The shipped model exported once per session (model.onnx + model.int8.onnx, ~15 s), outside models/."""
-    from pipeline.onnx_export import export_onnx
+    from pipeline.ner.onnx_export import export_onnx
 
     out = tmp_path_factory.mktemp("onnx")
     export_onnx(shipped_model, out, quantize=True)

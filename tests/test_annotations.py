@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.annotation_io import AnnotationError, bio_tags, load_annotations
-from pipeline.taxonomy import load_indicators
+from pipeline.io.annotations import AnnotationError, load_annotations
+from pipeline.ner.alignment import bio_tags
+from pipeline.linking.taxonomy import load_indicators
 
 ROOT = Path(__file__).resolve().parent.parent
 INDICATORS = {i.id for i in load_indicators()}
@@ -58,7 +59,7 @@ def test_validator_refuses_claims_without_value_entity(tmp_path):
 
 
 def test_bio_projection_expands_and_counts_misaligned_spans(nlp_blank):
-    from pipeline.annotation_io import AlignmentStats
+    from pipeline.ner.alignment import AlignmentStats
 
     doc = nlp_blank.make_doc("한국은 13억 달러로 11위")
     stats = AlignmentStats()

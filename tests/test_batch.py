@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from pipeline.batch import BatchError, BatchOptions, LineWriter, run_batch
+from pipeline.runtime.batch import BatchError, BatchOptions, LineWriter, run_batch
 from tests.conftest import ROOT, run_kfact
 
 

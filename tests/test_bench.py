@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.bench import BenchResult, bench_corpus, report
+from pipeline.evaluation.bench import BenchResult, bench_corpus, report
 from tests.conftest import ROOT
 
 
@@ -21,7 +21,7 @@ def test_corpus_repeats_real_text_to_size():
 
 @pytest.mark.slow
 def test_one_run_measures_kiwi_the_model_per_backend_and_the_full_pipeline(shipped_model, onnx_model_dir):
-    from pipeline.bench import run_bench
+    from pipeline.evaluation.bench import run_bench
 
     records = bench_corpus(3_000, [ROOT / "pipeline" / "samples" / "wikinews_sample.jsonl"])
     results = run_bench(records, str(shipped_model), workers=(1,), full_backends=("onnx-int8",),

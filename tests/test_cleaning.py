@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cleaning import NoiseConfig, find_noise, in_noise, segments, text_hash
+from pipeline.cleaning.noise import NoiseConfig, find_noise, segments
+from pipeline.runtime.dedupe import text_hash
+from pipeline.schema import overlaps as in_noise
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -94,9 +96,10 @@ def seeds_nlp(shipped_model):
 
 def _run(nlp, text: str, disable: tuple[str, ...] = ()):
     from pipeline.nlp import pipe_articles
+    from pipeline.schema import Article
 
     with nlp.select_pipes(disable=list(disable)):
-        return pipe_articles(nlp, [("a", text, None)])[0]
+        return pipe_articles(nlp, [Article.model_construct(id="a", text=text, published=None)])[0]
 
 
 @pytest.mark.slow
@@ -135,7 +138,7 @@ def test_pipeline_takes_nothing_from_noise(seeds_nlp):
 
 
 def test_near_duplicate_articles_minhash():
-    from pipeline.cleaning import NearDuplicateIndex
+    from pipeline.runtime.dedupe import NearDuplicateIndex
 
     text = seed("002")
     index = NearDuplicateIndex(threshold=0.9)

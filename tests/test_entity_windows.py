@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.entity_model import align_labels, bio_to_spans, plan_windows, subword_counts
+from pipeline.ner.alignment import align_labels, bio_to_spans
+from pipeline.ner.windows import plan_windows, subword_counts
 
 
 @settings(max_examples=200, deadline=None)
@@ -38,7 +39,7 @@ def test_bio_to_spans_is_lenient_on_stray_inside_tags():
 
 
 def test_subword_alignment_with_a_trained_wordpiece(tmp_path):
-    from pipeline.train import train_wordpiece
+    from pipeline.training.entity_model import train_wordpiece
 
     words = [["한국", "은", "13", "억", "달러", "로", "11", "위"]] * 50 + [["오픈", "AI", "는", "23억"]] * 50
     tokenizer = train_wordpiece(words, 200, tmp_path)

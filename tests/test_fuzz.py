@@ -1,7 +1,7 @@
 """`kfact fuzz` end to end on a small run: hostile records through the real `kfact extract`."""
 import json
 
-from pipeline.fuzz import generate
+from pipeline.evaluation.fuzz import generate
 from tests.conftest import run_kfact
 
 

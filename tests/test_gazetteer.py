@@ -1,5 +1,5 @@
-from pipeline.gazetteer import ModelGazetteer, load_model_names
-from pipeline.nlp import PROJECT_ROOT
+from pipeline.components.gazetteer import ModelGazetteer, load_model_names
+from pipeline.paths import PROJECT_ROOT
 
 
 def test_known_models_become_model_entities(nlp_blank):
@@ -23,7 +23,7 @@ def test_partial_words_do_not_match(nlp_blank):
 def test_listed_orgs_and_relative_dates_fill_gaps_only(nlp_blank):
     from spacy.tokens import Span
 
-    from pipeline.gazetteer import load_gap_names
+    from pipeline.components.gazetteer import load_gap_names
 
     path = PROJECT_ROOT / "configs" / "entities.toml"
     gazetteer = ModelGazetteer("g", load_model_names(path), load_gap_names(path))

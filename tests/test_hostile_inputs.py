@@ -2,7 +2,7 @@
 (when it has one) and a one-line reason; the counts add up; nothing prints a traceback.
 
 One matrix of cases is written once per module and run twice (`kfact extract` in a subprocess, and
-`pipeline.batch.run_batch` in-process), both with the shipped model.
+`pipeline.runtime.batch.run_batch` in-process), both with the shipped model.
 """
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ def run(request, hostile_inputs, shipped_model, tmp_path_factory) -> dict:
         assert result.returncode == 0, result.stderr[-3000:]
         stderr, read = result.stderr, None
     else:
-        from pipeline.batch import BatchOptions, run_batch
+        from pipeline.runtime.batch import BatchOptions, run_batch
 
         summary = run_batch(inputs, BatchOptions(output=out, model_path=str(shipped_model)))
         assert summary.balanced
@@ -302,7 +302,7 @@ def five_mb_article() -> str:
     segmenting, window planning and offsets are exercised over the full length. Sentences are not repeated:
     repeats are crawl noise, which the cleaner masks from the model.
     """
-    from pipeline.fuzz import load_sentences
+    from pipeline.evaluation.fuzz import load_sentences
 
     sentences = list(dict.fromkeys(s for s in load_sentences() if len(s) < 200))
     if len(sentences) < 1250:
@@ -323,7 +323,7 @@ def test_five_mb_article_is_processed_in_bounded_memory(tmp_path, shipped_model)
     script = (
         "import json, resource, sys, time\n"
         "from pathlib import Path\n"
-        "from pipeline.batch import BatchOptions, run_batch\n"
+        "from pipeline.runtime.batch import BatchOptions, run_batch\n"
         "t = time.perf_counter()\n"
         f"s = run_batch([{str(inp)!r}], BatchOptions(output=Path({str(out)!r}), model_path={str(shipped_model)!r}, "
         "max_chars=6_000_000))\n"
@@ -498,7 +498,7 @@ def test_tokenizer_on_nfd_is_lossless_and_matches_nfc(nlp_blank, text):
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=30) | HANGUL_AND_MARKS)
 def test_nfc_offsets_map_back_to_nonempty_runs(text):
-    from pipeline.tokenizer import nfc_with_offsets
+    from pipeline.components.tokenizer import nfc_with_offsets
 
     nfd = unicodedata.normalize("NFD", text)
     nfc, starts, ends = nfc_with_offsets(nfd)

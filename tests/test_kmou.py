@@ -1,4 +1,4 @@
-from pipeline.corpora.kmou import file_split, map_label, parse_markup
+from pipeline.io.corpora.kmou import file_split, map_label, parse_markup
 
 
 def test_parse_markup_recovers_offsets():

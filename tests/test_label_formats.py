@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from pipeline.label_formats import (AnnotateStats, doc_to_task, import_export, label_config_path, write_tasks)
+from pipeline.io.label_studio import label_config_path
+from pipeline.io.tasks import AnnotateStats, import_export, record_to_task, write_tasks
+from pipeline.runtime.batch import doc_to_record
 from pipeline.schema import Article, Claim
 from tests.conftest import run_kfact
 
@@ -37,6 +39,7 @@ def predicted_doc(nlp_blank):
     doc.ents = [doc.char_span(a, b, label=label) for a, b, label in ENTS]
     doc._.claims = [_claim("한국", "KR", ENTS[1], 1.33e9, "USD"), _claim("한국", "KR", ENTS[2], 11, "rank"),
                     _claim("미국", "US", ENTS[4], 1.091e11, "USD"), _claim("국내", "KR", ENTS[5], 1, "rank")]
+    doc._.article = ARTICLE
     return doc
 
 
@@ -45,7 +48,7 @@ ARTICLE = Article(id="rt-1", text=TEXT, published="2025-04-08")
 
 def _export(doc, fmt, tmp_path, name="tasks.json"):
     stats = AnnotateStats()
-    task = doc_to_task(doc, ARTICLE, fmt, "test-model", stats)
+    task = record_to_task(doc_to_record(doc), doc.text, fmt, "test-model", stats)
     path = tmp_path / name
     write_tasks([task], path, fmt)
     return path, stats
@@ -86,7 +89,7 @@ def test_label_studio_round_trip_keeps_spans_and_claims(predicted_doc, tmp_path)
     imported = import_export(export, "label-studio")
     assert not imported.rejected
     record = imported.records[0]
-    assert record.id == "rt-1" and record.published == "2025-04-08" and record.split == "train"
+    assert record.id == "rt-1" and str(record.published) == "2025-04-08" and record.split == "train"
     assert _spans(record) == ENTS
     assert _claims(record) == sorted([("KR", "ai_private_investment", 2024, 1.33e9, "USD", ENTS[1][0]),
                                       ("KR", "ai_private_investment", 2024, 11, "rank", ENTS[2][0]),

@@ -1,29 +1,25 @@
 """The relation step on gold entities: enumerations, ranks, changes, coordination, noise."""
 import pytest
 
-from pipeline.annotation_io import AnnotatedRecord, EntityAnn
-from pipeline.evaluate import docs_with_gold_entities, match_claims
-from pipeline.linker import ClaimLinker, LearnedScorer, RuleScorer, load_canonical_ids
-from pipeline.nlp import PROJECT_ROOT
-from pipeline.taxonomy import load_country_names, load_indicators
+from pipeline.io.annotations import AnnotatedRecord
+from pipeline.schema import Entity
+from pipeline.evaluation.metrics import docs_with_gold_entities, match_claims
+from pipeline.linking.linker import LinkerConfig, build_linker
 
 
 def make_record(text, spans, published="2025-04-08"):
     entities, cursor = [], 0
     for surface, label in spans:
         start = text.index(surface, cursor)
-        entities.append(EntityAnn(start=start, end=start + len(surface), label=label, text=surface))
+        entities.append(Entity(start=start, end=start + len(surface), label=label, text=surface))
         cursor = start + len(surface)
     return AnnotatedRecord(id="t", text=text, published=published, entities=entities)
 
 
 @pytest.fixture(params=["rules", "learned"])
 def linker(request):
-    scorer = RuleScorer()
-    if request.param == "learned":
-        scorer = LearnedScorer.from_file(PROJECT_ROOT / "models" / "kfact-linker" / "scorer.json")
-    return ClaimLinker("kfact_linker", load_indicators(), load_country_names(),
-                       load_canonical_ids(PROJECT_ROOT / "configs" / "entities.toml"), scorer, 0.3)
+    """The linker as shipped (learned scorer, its threshold chosen on dev) and the rules-only baseline."""
+    return build_linker(LinkerConfig() if request.param == "learned" else LinkerConfig(scorer_path=""))
 
 
 def claims_of(linker, nlp, record):
@@ -60,8 +56,7 @@ def test_previous_year_in_brackets_and_pct_change(linker, nlp_blank):
     assert ("US", "ai_private_investment", 2024, 63, "pct_change") in got
 
 
-def test_coordinated_subjects_share_a_value(nlp_blank):
-    linker = ClaimLinker("l", load_indicators(), load_country_names(), {}, RuleScorer(), 0.3)
+def test_coordinated_subjects_share_a_value(linker, nlp_blank):
     text = "지난해 주목할 만한 AI 모델은 한국과 캐나다, 이스라엘 등은 1개를 기록했다."
     record = make_record(text, [("지난해", "DATE"), ("한국", "COUNTRY"), ("캐나다", "COUNTRY"), ("이스라엘", "COUNTRY"),
                                 ("1개", "QUANTITY")])

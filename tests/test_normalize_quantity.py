@@ -146,7 +146,7 @@ def test_dispatch():
 ])
 def test_not_even_one_is_zero(text, surface, expected):
     from pipeline.nlp import blank_pipeline
-    from pipeline.value_normalizer import ValueNormalizer
+    from pipeline.components.normalize import ValueNormalizer
 
     doc = blank_pipeline()(text)
     start = text.index(surface)

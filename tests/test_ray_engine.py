@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch import BatchOptions, run_batch
+from pipeline.runtime.batch import BatchOptions, run_batch
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "pipeline" / "samples" / "wikinews_sample.jsonl"
@@ -31,7 +31,7 @@ def articles_with_bad_lines(tmp_path) -> Path:
 def test_ray_engine_matches_local_and_resumes(shipped_model, articles_with_bad_lines, tmp_path):
     """One Ray run (a Ray run costs a cluster start and a model load per actor), resuming after a kill:
     the output holds the local engine's first record and half of its second, and no rejects yet."""
-    from pipeline.ray_engine import RayOptions, ray_engine, ray_session
+    from pipeline.runtime.ray_engine import RayOptions, ray_engine, ray_session
 
     def options(name: str, resume: bool = False) -> BatchOptions:
         # batch_size 2: several batches, so both actors work and results can come back out of order

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from pipeline.readers import iter_items
+from pipeline.io.readers import iter_items
 
 ARTICLE_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>AI 투자 | 예시일보</title>
 <meta property="article:published_time" content="2025-04-08T16:55:00+09:00"></head>
@@ -105,7 +105,7 @@ def test_unreadable_warc_is_a_reject(tmp_path):
 
 @pytest.mark.slow
 def test_batch_counts_with_warc_and_cross_article_duplicates(tmp_path, shipped_model):
-    from pipeline.batch import BatchOptions, run_batch
+    from pipeline.runtime.batch import BatchOptions, run_batch
 
     warc = tmp_path / "crawl.warc.gz"
     warc.write_bytes(build_warc(True))
@@ -144,7 +144,7 @@ def test_batch_counts_with_warc_and_cross_article_duplicates(tmp_path, shipped_m
 
 
 def test_a_text_file_takes_published_from_its_dateline(tmp_path):
-    from pipeline.readers import iter_items
+    from pipeline.io.readers import iter_items
 
     (tmp_path / "a.txt").write_text("제목\n\n입력 2025-04-08 16:55\n\n한국은 지난해 13억 달러를 투자했다.", encoding="utf-8")
     (tmp_path / "b.txt").write_text("2025-04-08 회의에서 발표됐다.", encoding="utf-8")  # an event date, no dateline

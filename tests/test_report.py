@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from pipeline.annotation_io import AnnotatedRecord
-from pipeline.evaluate import EvalResult, claim_metrics, compare_results, entity_metrics, worst_sentences
-from pipeline.report import render_report, write_report
-from pipeline.schema import Claim
+from pipeline.io.annotations import AnnotatedRecord
+from pipeline.evaluation.metrics import EvalResult, claim_metrics, compare_results, entity_metrics, worst_sentences
+from pipeline.evaluation.report import render_report, write_report
+from pipeline.schema import Article, Claim
 
 TEXT = "미국은 1091억 달러로 1위였다. 한국은 13억 달러로 11위를 기록했다."
 
@@ -41,7 +41,7 @@ def result(nlp_blank):
         claims=[_claim("미국", "US", 109100000000, "USD", US_MONEY), _claim("한국", "KR", 1300000000, "USD", KR_MONEY),
                 _claim("한국", "KR", 11, "rank", KR_RANK)])
     doc = nlp_blank.make_doc(TEXT)
-    doc._.article_id = "rep-1"
+    doc._.article = Article.model_construct(id="rep-1", text=doc.text, published=None)
     doc.ents = [doc.char_span(a, b, label=label) for a, b, label in PRED_ENTS]
     predicted = [Claim.model_validate(_claim("한국", "KR", 1300000000, "USD", KR_MONEY)),   # match
                  Claim.model_validate(_claim("한국", "KR", 12, "rank", KR_RANK))]          # wrong value: FP + miss

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.evaluate import VALUE_TOLERANCE
-from pipeline.schema import Claim, EntityOut, Indicator, OutputRecord, Span, Subject
-from pipeline.store import default_paths, export, query_facts
+from pipeline.evaluation.metrics import VALUE_TOLERANCE
+from pipeline.schema import Claim, Entity, Indicator, OutputRecord, Span, Subject
+from pipeline.io.store import default_paths, export, query_facts
 from tests.conftest import SHARED, run_kfact
 
 COUNTRY = {"US": "미국", "KR": "한국", "CN": "중국"}
@@ -28,21 +28,21 @@ def claim(subject: str, value: float, start: int, year: int | None = 2024, unit:
                  evidence=Span(start=max(start - 20, 0), end=start + 30), confidence=0.8)
 
 
-def money(start: int, text: str, value: float) -> EntityOut:
-    return EntityOut(start=start, end=start + len(text), label="MONEY", text=text, value=value, unit="USD")
+def money(start: int, text: str, value: float) -> Entity:
+    return Entity(start=start, end=start + len(text), label="MONEY", text=text, value=value, unit="USD")
 
 
 def three_articles() -> list[OutputRecord]:
     """Two articles disagree on US private AI investment 2024 (1091억 vs 1099억 달러, 0.73 % apart);
     all three agree on KR (1.33e9 and 1.332e9 are within 0.5 %); two report a CN value with no year."""
     a1 = OutputRecord(id="a1", published="2025-04-08", title="AI 지수", url="https://example.com/a1",
-                      entities=[EntityOut(start=0, end=2, label="COUNTRY", text="미국"),
+                      entities=[Entity(start=0, end=2, label="COUNTRY", text="미국"),
                                 money(10, "1091억 달러", 1.091e11), money(40, "13억3000만 달러", 1.33e9)],
                       claims=[claim("US", 1.091e11, 10, text="1091억 달러"), claim("KR", 1.33e9, 40, text="13억3000만 달러"),
                               claim("CN", 9.3e9, 60, year=None, text="93억 달러")])
     a2 = OutputRecord(id="a2", published="2025-04-09",
                       entities=[money(5, "1099억 달러", 1.099e11), money(30, "13억3000만 달러", 1.33e9),
-                                EntityOut(start=50, end=55, label="DATE", text="2024년", year=2024)],
+                                Entity(start=50, end=55, label="DATE", text="2024년", year=2024)],
                       claims=[claim("US", 1.099e11, 5, text="1099억 달러"), claim("KR", 1.33e9, 30, text="13억3000만 달러"),
                               claim("CN", 9.3e9, 70, year=None, text="93억 달러")])
     a3 = OutputRecord(id="a3", entities=[money(0, "13억3200만 달러", 1.332e9)],
@@ -215,8 +215,8 @@ def test_large_input_streams_in_row_groups(tmp_path):
 
 
 def test_progress_total_matches_what_the_readers_yield(tmp_path):
-    from pipeline.progress import count_records
-    from pipeline.readers import iter_items
+    from pipeline.runtime.progress import count_records
+    from pipeline.io.readers import iter_items
 
     (tmp_path / "dir").mkdir()
     (tmp_path / "dir" / "a.txt").write_text("한국은 13억 달러", encoding="utf-8")

@@ -3,7 +3,7 @@ import pickle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.tokenizer import KiwiTokenizer, _segments
+from pipeline.components.tokenizer import KiwiTokenizer, _segments
 
 KOREAN_MIX = st.text(alphabet=st.sampled_from(list("한국은 13억3000만 달러로 11위에 그쳤다.\n\t  漢字GPT-4😀１２３ㄱㅏ\u1112\u1161\u11ab,()%")),
                      max_size=80)

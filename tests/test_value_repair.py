@@ -1,7 +1,10 @@
 """Span repair after the entity model: spelling facts about Korean numbers, not judgements."""
 import pytest
 
-from pipeline.entity_model import repair_value_spans
+from pipeline.ner.repair import RepairLexicon, repair_value_spans
+from pipeline.paths import CONFIG_DIR
+
+LEXICON = RepairLexicon.from_toml(CONFIG_DIR / "value_repair.toml")
 from pipeline.nlp import blank_pipeline
 
 
@@ -38,12 +41,12 @@ def _texts(doc, spans):
 ])
 def test_repair(nlp, text, predicted, expected):
     doc = nlp(text)
-    assert _texts(doc, repair_value_spans(doc, _spans(doc, predicted))) == expected
+    assert _texts(doc, repair_value_spans(doc, _spans(doc, predicted), LEXICON)) == expected
 
 
 def test_a_minus_inside_a_range_is_not_a_sign(nlp):
     doc = nlp("3 -4개")
-    spans = repair_value_spans(doc, _spans(doc, [("4개", "QUANTITY")]))
+    spans = repair_value_spans(doc, _spans(doc, [("4개", "QUANTITY")]), LEXICON)
     assert _texts(doc, spans) == [("4개", "QUANTITY")]
 
 
@@ -56,4 +59,4 @@ def test_a_minus_inside_a_range_is_not_a_sign(nlp):
 ])
 def test_model_slips(nlp, text, predicted, expected):
     doc = nlp(text)
-    assert _texts(doc, repair_value_spans(doc, _spans(doc, predicted))) == expected
+    assert _texts(doc, repair_value_spans(doc, _spans(doc, predicted), LEXICON)) == expected

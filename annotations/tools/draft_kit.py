@@ -184,8 +184,8 @@ def cmd_build(args) -> None:
 
 
 def cmd_check(args) -> None:
-    from pipeline.annotation_io import load_annotations
-    from pipeline.taxonomy import load_indicators
+    from pipeline.io.annotations import load_annotations
+    from pipeline.linking.taxonomy import load_indicators
 
     records = load_annotations([args.file], {i.id for i in load_indicators()})
     for record in records:
@@ -206,8 +206,8 @@ def cmd_check(args) -> None:
 
 
 def cmd_agree(args) -> None:
-    from pipeline.annotation_io import load_annotations
-    from pipeline.evaluate import claim_metrics
+    from pipeline.io.annotations import load_annotations
+    from pipeline.evaluation.metrics import claim_metrics
 
     a = {r.id: r for r in load_annotations([args.a])}
     b = {r.id: r for r in load_annotations([args.b])}

@@ -6,7 +6,7 @@ import re
 from pipeline.normalize.numbers import CASELESS, lexicon_key, parse_measure, suffix_pattern
 from pipeline.normalize.types import NumericValue
 
-__all__ = ["normalize_money"]
+__all__ = ["CURRENCIES", "normalize_money"]
 
 # Words and codes written after the amount. Compound dollars come first in the regex (longest
 # first), so "홍콩달러" is never read as USD.
@@ -36,6 +36,9 @@ PREFIX_CURRENCIES = {
     "CHF": "CHF", "RUB": "RUB", "INR": "INR",
     "미화": "USD", "한화": "KRW",
 }
+
+# Every ISO 4217 code the normalizer can emit: the unit of a MONEY value is one of these.
+CURRENCIES = frozenset(SUFFIX_CURRENCIES.values()) | frozenset(PREFIX_CURRENCIES.values())
 
 _SUFFIX = suffix_pattern(SUFFIX_CURRENCIES)
 _SUFFIX_LOOKUP = {lexicon_key(k): v for k, v in SUFFIX_CURRENCIES.items()}

@@ -1,0 +1,126 @@
+"""kfact extract: articles in, entities and claims out (pipeline/runtime/batch.py, Ray in runtime/ray_engine.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pipeline.cli import app
+from pipeline.cli.render import console, fail, print_extract_summary
+
+
+@app.command()
+def extract(
+    inputs: list[Path] = typer.Argument(..., help="JSONL(.gz), .txt, .html/.htm, WARC(.gz) files or directories."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output JSONL, one line per input record."),
+    rejects: Optional[Path] = typer.Option(None, help="Rejects JSONL (default: OUTPUT.rejects.jsonl)."),
+    model: Optional[Path] = typer.Option(None, help="Entity model directory (default: the shipped model)."),
+    resume: bool = typer.Option(False, help="Skip ids already in OUTPUT/rejects; cut a partial last line."),
+    workers: int = typer.Option(1, min=1, help="Worker processes; each loads Kiwi and the model once."),
+    batch_size: int = typer.Option(16, min=1),
+    max_chars: int = typer.Option(1_000_000, help="Longer articles are rejected with a reason."),
+    claims: bool = typer.Option(True, help="Run the relation step (claims)."),
+    # -- queryable outputs (pipeline/io/store.py): built from the JSONL journal at the end of the run
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl | parquet (tables in --tables, default OUT/) | "
+                                                      "duckdb (--db, default OUT.duckdb). The JSONL is always written."),
+    tables: Optional[Path] = typer.Option(None, help="Directory for articles/entities/claims.parquet."),
+    db: Optional[Path] = typer.Option(None, help="DuckDB file with the tables and the facts view."),
+    backend: Optional[str] = typer.Option(None, help="Entity model runtime: torch | onnx (default: configs/pipeline.cfg)."),
+    onnx_path: Optional[Path] = typer.Option(None, help="ONNX graph for --backend onnx (default: MODEL/model.onnx; "
+                                                         "see kfact export-onnx)."),
+    # -- Ray Data engine (pipeline/runtime/ray_engine.py): same records, the model work spread over Ray actors
+    engine: str = typer.Option("local", help="local (worker processes here) | ray (Ray Data actors; same output)."),
+    ray_address: Optional[str] = typer.Option(None, help="Existing Ray cluster for --engine ray (auto, ray://HOST:PORT); "
+                                                         "default: start a local one."),
+    ray_actors: Optional[int] = typer.Option(None, min=1, help="Ray actors, one CPU and one model each (default: "
+                                                               "--workers if > 1, else every CPU of the cluster)."),
+    # -- crawl duplicates (pipeline/runtime/dedupe.py): exact duplicates are always rejected; near ones on request
+    near_duplicates: Optional[float] = typer.Option(
+        None, min=0.5, max=1.0, help="Also reject articles whose MinHash Jaccard (char 5-grams) with an earlier one "
+                                     "reaches this, e.g. 0.9 (default: off)."),
+) -> None:
+    """Extract entities with normalized values, and claims, from news articles."""
+    from pipeline.io.store import default_paths
+    from pipeline.runtime.batch import BatchError, BatchOptions, run_batch
+    from pipeline.runtime.progress import count_records, extract_progress
+
+    if fmt not in ("jsonl", "parquet", "duckdb"):
+        fail(f"--format must be jsonl, parquet or duckdb, not {fmt!r}")
+    if engine not in ("local", "ray"):
+        fail(f"--engine must be local or ray, not {engine!r}")
+    default_tables, default_db = default_paths(output, fmt)
+    tables, db = tables or default_tables, db or default_db
+
+    options = BatchOptions(output=output, rejects=rejects, model_path=str(model) if model else None, resume=resume,
+                           batch_size=batch_size, workers=workers, max_chars=max_chars, with_claims=claims,
+                           config_overrides=backend_overrides(backend, onnx_path, model),
+                           near_duplicates=near_duplicates)
+    with extract_progress(console) as progress:
+        # A known total (cheap line/file count) gives the bar an ETA; large inputs run without one.
+        task = progress.add_task("", total=count_records(list(inputs)))
+
+        def on_progress(summary) -> None:
+            rate = summary.written / summary.seconds if summary.seconds else 0.0
+            progress.update(task, completed=summary.read,
+                            description=f"{summary.written} written, {summary.rejected} rejected, {rate:.1f} articles/s")
+
+        try:
+            if engine == "ray":
+                summary = _run_ray(list(inputs), options, on_progress, ray_address,
+                                   ray_actors or (workers if workers > 1 else None))
+            else:
+                summary = run_batch(list(inputs), options, on_progress)
+        except BatchError as error:
+            fail(str(error), code=3)
+        except (FileNotFoundError, RuntimeError) as error:
+            fail(str(error), code=3)
+    print_extract_summary(summary, output, options.rejects_path())
+    if not summary.balanced:
+        fail(f"counts do not add up: read {summary.read} != written + rejected + already done", code=4)
+    if tables or db:
+        from pipeline.cli.store import export_tables
+
+        export_tables(output, tables, db)
+
+
+def _run_ray(inputs: list[Path], options, on_progress, address: Optional[str], actors: Optional[int]):
+    """`extract --engine ray`: run_batch with the Ray Data engine inside a Ray session.
+
+    Failures are raised as BatchError: extract reports those (a typer.Exit here would be caught there too)."""
+    from pipeline.runtime.batch import BatchError, run_batch
+
+    try:
+        import ray  # noqa: F401  (an optional heavy dependency: fail with the install hint)
+    except ImportError as error:
+        raise BatchError(f"--engine ray needs Ray Data: pip install 'kfact[ray]' ({error})") from error
+    from pipeline.runtime.ray_engine import RayOptions, ray_engine, ray_session
+
+    ray_options = RayOptions(address=address, actors=actors)
+    try:
+        with ray_session(ray_options):
+            return run_batch(inputs, options, on_progress, engine=ray_engine(ray_options))
+    except ConnectionError as error:
+        raise BatchError(f"cannot connect to the Ray cluster at {address}: {error}") from error
+
+
+def backend_overrides(backend: Optional[str], onnx_path: Optional[Path], model: Optional[Path]) -> dict:
+    """--backend/--onnx-path as kfact_ner config overrides; a missing graph fails here, before any worker starts."""
+    from pipeline.ner.backends import BACKENDS, resolve_onnx_path
+    from pipeline.paths import DEFAULT_MODEL, resolve_path
+
+    overrides = {}
+    if backend is not None:
+        if backend not in BACKENDS:
+            fail(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        overrides["components.kfact_ner.backend"] = backend
+    if onnx_path is not None:
+        overrides["components.kfact_ner.onnx_path"] = str(onnx_path)
+    if backend == "onnx":
+        model_dir = resolve_path(model) if model else DEFAULT_MODEL
+        graph = resolve_onnx_path(model_dir, onnx_path)
+        if not graph.is_file():
+            fail(f"no ONNX graph at {graph}: run `kfact export-onnx --model {model_dir}` first "
+                 f"(add --quantize for model.int8.onnx)")
+        overrides["components.kfact_ner.onnx_path"] = str(graph)
+    return overrides

@@ -1,0 +1,188 @@
+"""Everything the command line prints: the console, errors, and the tables of each command."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=True)  # progress, summaries and errors; stdout is kept for listings (facts --json)
+
+
+def fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def print_extract_summary(summary, output: Path, rejects: Path) -> None:
+    table = Table(title="kfact extract", show_header=False)
+    for key, value in (("read", summary.read), ("written", summary.written), ("rejected", summary.rejected),
+                       ("already done (resume)", summary.already_done), ("seconds", f"{summary.seconds:.1f}"),
+                       ("articles/s", f"{summary.written / max(summary.seconds, 1e-9):.2f}"),
+                       ("chars/s", f"{summary.chars / max(summary.seconds, 1e-9):.0f}"),
+                       ("output", str(output)), ("rejects", str(rejects))):
+        table.add_row(key, str(value))
+    for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):
+        table.add_row(f"  rejected: {reason}", str(count))
+    skipped = getattr(summary, "skipped", {})  # WARC requests, images, ...: not articles, so outside `read`
+    if skipped:
+        table.add_row("skipped (not articles)", str(sum(skipped.values())))
+    for reason, count in sorted(skipped.items(), key=lambda kv: -kv[1]):
+        table.add_row(f"  skipped: {reason}", str(count))
+    console.print(table)
+
+
+def print_export_summary(result, jsonl: Path) -> None:
+    where = ", ".join(str(p) for p in (result.parquet_dir, result.db_path) if p)
+    console.print(f"tables: {result.records} articles, {result.entities} entities, {result.claims} claims "
+                  f"-> {where} ({result.seconds:.1f} s)")
+    if result.bad_lines:
+        console.print(f"[yellow]warning:[/] {result.bad_lines} of {result.lines} lines in {jsonl} are not output "
+                      f"records and are not in the tables:")
+        for line, reason in result.bad_examples:
+            console.print(f"  line {line}: {reason}")
+
+
+def _prf_row(name: str, m: dict, support: str = "") -> list[str]:
+    return [name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", support]
+
+
+def print_evaluation(result, split: str) -> None:
+    """Entity metrics (per label, micro, macro, partial), claim metrics per linker and per indicator."""
+    entities, claims = result.entities, result.claims
+    table = Table(title=f"entities ({split}, {len(result.records)} records, strict span+label)")
+    for column in ("label", "P", "R", "F1", "support"):
+        table.add_column(column, justify="right" if column != "label" else "left")
+    for label, m in sorted(entities["per_label"].items()):
+        table.add_row(*_prf_row(label, m, str(m["support"])))
+    for name in ("micro", "macro"):
+        table.add_row(*_prf_row(f"[bold]{name}", entities[name], str(entities[name]["support"])))
+    table.add_row(*_prf_row("[italic]partial overlap", entities["partial"]))
+    console.print(table)
+    claims_table = Table(title="claims (subject, indicator, year, unit; value within 0.5 %)")
+    for column in ("linker", "P", "R", "F1", "tp", "fp", "fn"):
+        claims_table.add_column(column)
+    for name, claim_result in claims.items():
+        m = claim_result["micro"]
+        claims_table.add_row(*_prf_row(name, m)[:4], str(m["tp"]), str(m["fp"]), str(m["fn"]))
+    console.print(claims_table)
+    per_indicator = Table(title="claims per indicator (end to end, learned)")
+    for column in ("indicator", "P", "R", "F1", "support"):
+        per_indicator.add_column(column)
+    for name, m in claims["end to end, learned"]["per_indicator"].items():
+        per_indicator.add_row(*_prf_row(name, m, str(m["support"])))
+    console.print(per_indicator)
+    console.print(f"throughput: {result.chars_per_second:,.0f} chars/s ({result.chars:,} chars in {result.seconds:.1f} s)")
+
+
+def print_comparison(comparison: dict) -> None:
+    """Per-label F1 of each model and deltas against the first (rich table), then claim F1."""
+    names = [Path(m).name or str(m) for m in comparison["models"]]
+    table = Table(title=f"per-label F1, Δ against {names[0]}")
+    table.add_column("label")
+    table.add_column("support", justify="right")
+    for name in names:
+        table.add_column(f"F1 {name}", justify="right")
+    for name in names[1:]:
+        table.add_column(f"Δ {name}", justify="right")
+
+    def delta(value: float) -> str:
+        color = "green" if value > 0.0005 else "red" if value < -0.0005 else "white"
+        return f"[{color}]{value:+.3f}"
+
+    for row in comparison["entities"]:
+        table.add_row(row["label"], "" if row["support"] is None else str(row["support"]), *[f"{v:.3f}" for v in row["f1"]],
+                      *[delta(d) for d in row["delta"][1:]])
+    console.print(table)
+    claims = Table(title="claim F1, Δ against the first model")
+    claims.add_column("linker")
+    for name in names:
+        claims.add_column(f"F1 {name}", justify="right")
+    for name in names[1:]:
+        claims.add_column(f"Δ {name}", justify="right")
+    for row in comparison["claims"]:
+        claims.add_row(row["linker"], *[f"{v:.3f}" for v in row["f1"]], *[delta(d) for d in row["delta"][1:]])
+    console.print(claims)
+
+
+def print_linker_report(report: dict, output: Path) -> None:
+    table = Table(title="claims on gold entities")
+    for column in ("split", "scorer", "P", "R", "F1", "tp", "fp", "fn"):
+        table.add_column(column)
+    for split in ("dev", "test"):
+        for scorer in ("rules", "learned"):
+            m = report[scorer][split]
+            table.add_row(split, scorer, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+                          str(m["tp"]), str(m["fp"]), str(m["fn"]))
+    console.print(table)
+    indicator = report["best_indicator_min_score"]
+    console.print(f"threshold {report['best_threshold']}; indicator choice: "
+                  f"{'rules' if indicator is None else f'learned, minimum score {indicator}'} (chosen on dev); wrote {output}")
+
+
+def print_summary(records: int, labels, claims: list, limit: int) -> None:
+    console.print(f"{records} records, {sum(labels.values())} entities "
+                  f"({', '.join(f'{k} {v}' for k, v in labels.most_common())}), {len(claims)} claims")
+    table = Table(title=f"claims (highest confidence {limit})")
+    for column in ("record", "subject", "indicator", "year", "value", "unit", "conf"):
+        table.add_column(column)
+    for record_id, c in sorted(claims, key=lambda rc: -rc[1]["confidence"])[:limit]:
+        table.add_row(record_id, f"{c['subject']['text']} ({c['subject']['id']})", c["indicator"]["id"],
+                      str(c["year"]), f"{c['value']:,.6g}", str(c["unit"]), f"{c['confidence']:.2f}")
+    console.print(table)
+
+
+def _number(value) -> str:
+    return f"{value:,.6g}" if value is not None else ""
+
+
+def print_facts(rows: list[dict], db: Path, conflicts: bool) -> None:
+    def sources(row, shown: int = 5) -> str:
+        lines = []
+        for source in row["sources"]:
+            ids = source["article_ids"]
+            more = f" … +{len(ids) - shown}" if len(ids) > shown else ""
+            repeats = f" (×{source['n_claims']})" if source["n_claims"] > len(ids) else ""
+            lines.append(f"{_number(source['value'])}{repeats}: {', '.join(ids[:shown])}{more}")
+        return "\n".join(lines)
+
+    table = Table(title=f"facts in {db}" + (" (conflicts only)" if conflicts else ""), show_lines=True)
+    for column in ("subject / indicator / year, unit", "articles", "claims", "median", "conflict", "value: article ids"):
+        table.add_column(column, overflow="fold", justify="right" if column in ("articles", "claims", "median") else "left")
+    for row in rows:
+        fact = (f"{row['subject_text']} ({row['subject_id']})\n{row['indicator_id']}\n"
+                f"{row['year'] or 'year ?'}, {row['unit'] or 'unit ?'}")
+        table.add_row(fact, str(row["n_articles"]), str(row["n_sources"]), _number(row["median_value"]),
+                      "[bold red]yes" if row["conflict"] else "no", sources(row))
+    Console().print(table)  # stdout: the listing is the command's output
+
+
+def print_bench(result: dict) -> None:
+    table = Table(title=f"kfact bench — {result['date']}, {result['machine']}")
+    for column in ("stage", "chars", "seconds", "chars/s", "peak RSS MB"):
+        table.add_column(column)
+    for stage in result["stages"]:
+        table.add_row(stage["stage"], f"{stage['chars']:,}", f"{stage['seconds']:.1f}",
+                      f"{stage['chars_per_second']:,}", f"{stage['peak_rss_mb']:.0f}")
+    console.print(table)
+    for name, value in result["ratios"].items():
+        target = result["targets"].get(name)
+        console.print(f"{name}: {value:.3f}" + (f" (target {target})" if target else ""))
+
+
+def print_fuzz(result, seed: int) -> None:
+    table = Table(title=f"kfact fuzz — {result.records} records, seed {seed}", show_header=False)
+    for key, value in (("crashes (non-zero exit or traceback)", result.crashes), ("extract exit code", result.exit_code),
+                       ("inputs", result.records), ("outputs", result.written), ("rejects", result.rejected),
+                       ("outputs + rejects = inputs", result.balanced), ("entity offset errors", result.offset_errors),
+                       ("rejects without a one-line reason", result.bad_reject_lines),
+                       ("seconds", f"{result.seconds:.1f}"), ("records/s", f"{result.records_per_second:.1f}")):
+        table.add_row(key, str(value))
+    for reason, count in list(result.reasons.items())[:12]:
+        table.add_row(f"  rejected: {reason}", str(count))
+    console.print(table)
+    if result.missing_ids:
+        console.print(f"ids not accounted for exactly once: {', '.join(result.missing_ids)}")
+    if result.stderr_tail:
+        console.print(f"extract stderr (tail):\n{result.stderr_tail}", markup=False, highlight=False)

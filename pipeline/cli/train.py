@@ -1,0 +1,104 @@
+"""kfact train, train-linker, export-onnx: the entity model and the linker's scorers (pipeline/training/)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pipeline.cli import app
+from pipeline.cli.render import console, fail, print_comparison, print_linker_report
+
+
+@app.command()
+def train(
+    config: Path = typer.Option(Path("configs/ner_default.toml"), help="Training config (TOML)."),
+    output: Optional[Path] = typer.Option(None, help="Model directory (default: model.output_dir in the config)."),
+    annotations: Optional[list[str]] = typer.Option(None, help="Annotation files or globs (repeatable)."),
+    overwrite: bool = typer.Option(False, help="Replace an existing model directory."),
+    guard: bool = typer.Option(True, help="Regression guard: compare the new model with --baseline on the test split."),
+    baseline: Optional[Path] = typer.Option(None, help="Model the guard compares with (default: the shipped model)."),
+    guard_gold: list[str] = typer.Option(["annotations/*.jsonl"], help="Gold files whose fixed test split the guard scores."),
+    max_f1_drop: Optional[float] = typer.Option(None, help="Exit 5 when the guard's entity micro F1 drops by more."),
+    resume: bool = typer.Option(False, help="Continue from the checkpoint an interrupted run left in OUTPUT.tmp/."),
+) -> None:
+    """Train the entity model (KMOU + annotations), pick the best dev evaluation, write a model directory;
+    then compare it with the current model on the fixed test split (per-label deltas)."""
+    from pipeline.io.annotations import AnnotationError
+    from pipeline.training.entity_model import TrainConfig
+    from pipeline.training.entity_model import train as run_training
+
+    cfg = TrainConfig.from_toml(config)
+    try:
+        # collect_records reads the annotation files first: a bad span stops it before any corpus or training.
+        info = run_training(cfg, output, annotations, overwrite=overwrite, log=console.print, resume=resume)
+    except (AnnotationError, FileExistsError, FileNotFoundError) as error:
+        fail(str(error))
+    console.print(f"trained in {info['train_seconds']:.0f}s; best epoch {info['best_epoch']}")
+    if guard:
+        _guard(Path(output or cfg.model.output_dir), baseline, guard_gold, max_f1_drop)
+
+
+def _guard(new_model: Path, baseline: Optional[Path], gold: list[str], max_f1_drop: Optional[float]) -> None:
+    from pipeline.cli.evaluate import load_gold
+    from pipeline.paths import DEFAULT_MODEL
+    from pipeline.training.guard import regression_guard
+
+    baseline = Path(baseline or DEFAULT_MODEL)
+    if not (baseline / "config.json").is_file() or baseline.resolve() == new_model.resolve():
+        console.print(f"regression guard skipped: no other model at {baseline} to compare with")
+        return
+    records = load_gold(gold, "test")
+    console.print(f"regression guard: {new_model} vs {baseline} on {len(records)} test records of {', '.join(gold)}")
+    result = regression_guard(new_model, baseline, records)
+    print_comparison(result.comparison)
+    console.print(f"entity micro F1 {result.micro_delta:+.3f} against {baseline}; wrote {result.path}")
+    if result.regressed(max_f1_drop):
+        fail(f"regression: entity micro F1 dropped by {-result.micro_delta:.3f} (> --max-f1-drop {max_f1_drop}); "
+             f"the model stays in {new_model} but should not replace {baseline}", code=5)
+
+
+@app.command("train-linker")
+def train_linker_cmd(
+    annotations: list[str] = typer.Option(["annotations/*.jsonl"], help="Gold claim files or globs."),
+    output: Path = typer.Option(Path("models/kfact-linker/scorer.json")),
+) -> None:
+    """Learn the linker's subject and claim scorers from gold claims; report rules vs learned."""
+    from pipeline.io.annotations import AnnotationError, load_annotations
+    from pipeline.linking.linker import LinkerConfig, build_linker
+    from pipeline.linking.taxonomy import load_indicators
+    from pipeline.nlp import blank_pipeline
+    from pipeline.training.linker import train_linker
+
+    try:
+        records = load_annotations(annotations, {i.id for i in load_indicators()})
+    except AnnotationError as error:
+        fail(str(error))
+    report = train_linker(blank_pipeline(), build_linker(LinkerConfig(scorer_path="")), records, output,
+                          log=console.print)
+    print_linker_report(report, output)
+
+
+@app.command("export-onnx")
+def export_onnx_cmd(
+    model: Optional[Path] = typer.Option(None, help="Entity model directory (default: the shipped model)."),
+    output: Optional[Path] = typer.Option(None, help="Directory for model.onnx (default: the model directory; "
+                                                     "*.onnx files under models/ are git-ignored)."),
+    quantize: bool = typer.Option(False, help="Also write model.int8.onnx (dynamic int8 quantization)."),
+) -> None:
+    """Export the entity model to ONNX (dynamic batch and sequence axes), checked against torch."""
+    from pipeline.ner.onnx_export import export_onnx
+    from pipeline.paths import DEFAULT_MODEL, resolve_path
+
+    model_dir = resolve_path(model) if model else DEFAULT_MODEL
+    try:
+        result = export_onnx(model_dir, output, quantize=quantize)
+    except (FileNotFoundError, RuntimeError) as error:
+        fail(str(error), code=3)
+    console.print(f"wrote {result.fp32} ({result.fp32.stat().st_size / 1e6:.1f} MB); vs torch: max |logit diff| "
+                  f"{result.max_abs_diff:.1e}, argmax agreement {result.argmax_agreement:.2%}")
+    if result.int8:
+        console.print(f"wrote {result.int8} ({result.int8.stat().st_size / 1e6:.1f} MB)")
+    where = f" --model {result.fp32.parent}" if output else ""
+    console.print(f"use it: kfact extract ...{where} --backend onnx"
+                  + (f" [--onnx-path {result.int8.name}]" if result.int8 else ""))

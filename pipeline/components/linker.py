@@ -1,0 +1,26 @@
+"""kfact_linker: value entities -> claims on `doc._.claims` (pipeline/linking/)."""
+from __future__ import annotations
+
+from spacy.language import Language
+
+from pipeline.linking.linker import ClaimLinker, LinkerConfig, build_linker
+
+_DEFAULTS = LinkerConfig()
+
+
+@Language.factory(
+    "kfact_linker", requires=["doc.ents", "span._.value"], assigns=["doc._.claims"],
+    default_config={"indicators_path": _DEFAULTS.indicators_path, "countries_path": _DEFAULTS.countries_path,
+                    "entities_path": _DEFAULTS.entities_path, "scorer_path": _DEFAULTS.scorer_path,
+                    "threshold": None, "subject_labels": list(_DEFAULTS.subject_labels),
+                    "lexicon_subjects": list(_DEFAULTS.lexicon_subjects),
+                    "max_sentence_entities": _DEFAULTS.max_sentence_entities},
+)
+def make_claim_linker(nlp: Language, name: str, indicators_path: str, countries_path: str, entities_path: str,
+                      scorer_path: str, threshold: float | None, subject_labels: list[str],
+                      lexicon_subjects: list[str], max_sentence_entities: int) -> ClaimLinker:
+    missing = [c for c in ("kfact_ner", "kfact_normalize") if c not in nlp.pipe_names]
+    if missing:
+        raise ValueError(f"kfact_linker needs {missing} earlier in the pipeline (it links normalized entities)")
+    return build_linker(LinkerConfig(indicators_path, countries_path, entities_path, scorer_path, threshold,
+                                     tuple(subject_labels), tuple(lexicon_subjects), max_sentence_entities), name)

@@ -1,1 +1,0 @@
-"""Readers for external corpora, read in place from paths given in configs/."""

@@ -1,0 +1,97 @@
+"""Who a value may be about: the subject entities of a sentence, lexicon subjects (국내 → KR), their ids,
+and coordination (한국과 캐나다, 이스라엘 등은 1개 → three subjects share the value)."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacy.tokens import Doc, Span
+
+from pipeline.extensions import doc_text
+from pipeline.linking.entity_index import ents_within
+
+COORDINATION_GAP = re.compile(r"^\s*(과|와|,|및|, 그리고|그리고)?\s*$")
+
+
+@dataclass
+class SubjectMention:
+    start: int
+    end: int
+    label: str
+    text: str
+    id: str
+    token_start: int
+    token_end: int
+    carried: bool = False
+    lexicon_word: bool = False  # 국내, 우리나라: a word that names a country without being one's name
+
+
+@dataclass(frozen=True)
+class SubjectLexicon:
+    """Surface -> id for countries (ISO alpha-2) and for organisations and models (canonical lowercase ids);
+    the entity labels that may be subjects; words that are not entities but name a country (국내 → KR)."""
+
+    country_names: dict[str, str]
+    canonical_ids: dict[str, str]
+    labels: tuple[str, ...]
+    lexicon_words: tuple[str, ...]
+    lexicon_country: str = "KR"
+
+    def subject_id(self, label: str, text: str) -> str:
+        if label == "COUNTRY":
+            return self.country_names.get(text, text)
+        return self.canonical_ids.get(text, self.canonical_ids.get(text.lower(), text))
+
+    def subject_label(self, ent_label: str, text: str) -> str:
+        # News (and KMOU) tag a country acting as an institution ORG; a country name is a country subject.
+        return "COUNTRY" if text in self.country_names and ent_label in ("ORG", "LOCATION", "COUNTRY") else ent_label
+
+
+def next_token_tag(doc: Doc, token_end: int) -> str:
+    return doc[token_end].tag_ if token_end < len(doc) else ""
+
+
+def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMention]:
+    mentions = []
+    for e in ents_within(sentence):
+        label = lexicon.subject_label(e.label_, e.text)
+        if label in lexicon.labels:
+            mentions.append(SubjectMention(e.start_char, e.end_char, label, e.text,
+                                           lexicon.subject_id(label, e.text), e.start, e.end,
+                                           lexicon_word=e.text in lexicon.lexicon_words))
+    covered = [(m.start, m.end) for m in mentions]
+    for token in sentence:
+        if token.text in lexicon.lexicon_words and not any(a <= token.idx < b for a, b in covered):
+            mentions.append(SubjectMention(token.idx, token.idx + len(token.text), "COUNTRY", token.text,
+                                           lexicon.country_names.get(token.text, lexicon.lexicon_country),
+                                           token.i, token.i + 1, lexicon_word=True))
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def coordinated(doc: Doc, subject: SubjectMention, mentions: list[SubjectMention]) -> list[SubjectMention]:
+    """한국과 캐나다, 이스라엘 등은 1개 -> all three share the value."""
+    if subject.carried or subject not in mentions:
+        return [subject]
+    group = [subject]
+    index = mentions.index(subject)
+    while index > 0:
+        previous = mentions[index - 1]
+        if previous.label != subject.label or not COORDINATION_GAP.match(doc_text(doc)[previous.end:group[0].start]):
+            break
+        group.insert(0, previous)
+        index -= 1
+    return group
+
+
+def load_canonical_ids(path: str | Path) -> dict[str, str]:
+    """configs/entities.toml [aliases] and [models]: every surface (and the id itself) -> the canonical id."""
+    with open(path, "rb") as handle:
+        table = tomllib.load(handle)
+    ids: dict[str, str] = {}
+    for canonical, aliases in [*table.get("aliases", {}).items(), *table.get("models", {}).items()]:
+        ids[canonical] = canonical
+        for alias in aliases:
+            ids[alias] = canonical
+    return ids

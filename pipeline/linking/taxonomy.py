@@ -1,0 +1,83 @@
+"""Lexicons the linker needs: country names -> ISO ids, and the indicator taxonomy.
+
+Loaded from configs/ when a pipeline is built; components receive them already parsed.
+"""
+from __future__ import annotations
+
+import functools
+import gettext
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.paths import CONFIG_DIR
+
+
+
+@dataclass(frozen=True)
+class IndicatorDef:
+    id: str
+    ko: str
+    aliases: tuple[str, ...]
+    unit: str
+
+
+@dataclass(frozen=True)
+class ReportEditions:
+    """Annual reports named by edition year ("AI 인덱스 2025") whose figures describe an earlier year."""
+
+    patterns: tuple[re.Pattern[str], ...]
+    lag_years: int
+
+    def data_year(self, text: str) -> int | None:
+        for pattern in self.patterns:
+            match = pattern.search(text)
+            if match:
+                return int(match["year"]) - self.lag_years
+        return None
+
+
+def _read_toml(path: Path) -> dict:
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+@functools.lru_cache(maxsize=8)
+def load_indicators(path: str | Path = CONFIG_DIR / "indicators.toml") -> tuple[IndicatorDef, ...]:
+    table = _read_toml(Path(path))
+    return tuple(
+        IndicatorDef(entry["id"], entry["ko"], tuple(entry.get("aliases", [])), entry.get("unit", "any"))
+        for entry in table["indicator"]
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def load_report_editions(path: str | Path = CONFIG_DIR / "indicators.toml") -> ReportEditions:
+    table = _read_toml(Path(path)).get("report_editions", {})
+    return ReportEditions(tuple(re.compile(p) for p in table.get("patterns", [])), int(table.get("lag_years", 1)))
+
+
+@functools.lru_cache(maxsize=8)
+def load_country_names(path: str | Path = CONFIG_DIR / "countries.toml") -> dict[str, str]:
+    """Surface name -> ISO alpha-2, from pycountry's Korean locale plus news aliases."""
+    import pycountry
+
+    names: dict[str, str] = {}
+    try:
+        korean = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["ko"])
+    except OSError:
+        korean = None
+    for country in pycountry.countries:
+        if korean is None:
+            break
+        for attr in ("name", "official_name", "common_name"):
+            english = getattr(country, attr, None)
+            if english:
+                local = korean.gettext(english)
+                if local != english and "," not in local:
+                    names.setdefault(local, country.alpha_2)
+    for code, aliases in _read_toml(Path(path))["aliases"].items():
+        for alias in aliases:
+            names[alias] = code
+    return names
