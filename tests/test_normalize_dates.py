@@ -18,6 +18,12 @@ PUBLISHED = date(2025, 4, 8)
         ("2025.12.17", dict(year=2025, month=12, day=17)),
         ("2025. 12. 17.", dict(year=2025, month=12, day=17)),
         ("2025/4/8", dict(year=2025, month=4, day=8)),
+        # two-digit years with an apostrophe, as press releases write them
+        ("’23년", dict(year=2023)),
+        ("‘19년도", dict(year=2019)),
+        ("'22.6.", dict(year=2022, month=6)),
+        ("’18년 3월", dict(year=2018, month=3)),
+        ("’99", dict(year=1999)),
         ("２０２５－０４－０８", dict(year=2025, month=4, day=8)),
         ("2023년 3월 5일", dict(year=2023, month=3, day=5)),
         ("2009년 1월", dict(year=2009, month=1)),

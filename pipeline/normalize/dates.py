@@ -74,6 +74,16 @@ def _year(p: _Parts, m: re.Match[str]) -> int:
     return 0
 
 
+def _short_year(p: _Parts, m: re.Match[str]) -> int:
+    """’23년, ‘22.6.: an apostrophe marks a two-digit year, as press releases write them (’99 is 1999)."""
+    short = int(m.group(1))
+    p.year = 2000 + short if short <= 50 else 1900 + short
+    if m.group(2):
+        p.month = int(m.group(2))
+        return 1
+    return 0
+
+
 def _year_word(p: _Parts, m: re.Match[str]) -> int:
     p.year_offset = YEAR_WORDS[_key(m.group(), YEAR_WORDS)]
     return 0
@@ -127,6 +137,7 @@ def _key(matched: str, words) -> str:
 _TOKENS: list[tuple[re.Pattern[str], Callable[[_Parts, re.Match[str]], int]]] = [
     (re.compile(r"([0-9]{4})\s*[-./]\s*([0-9]{1,2})(?:\s*[-./]\s*([0-9]{1,2}))?\.?(?![0-9])"), _iso),
     (re.compile(r"(?:(?:지난|오는)\s*)?([0-9]{4})\s*년(?:도)?"), _year),
+    (re.compile(r"[’'‘`]\s*([0-9]{2})(?:\s*년(?:도)?|\s*\.\s*([0-9]{1,2})\s*\.?(?![0-9])|(?![0-9.]))"), _short_year),
     (re.compile(_words(YEAR_WORDS)), _year_word),
     (re.compile(r"올(?=\s)"), _this_year),
     (re.compile(_words(CONTEXT_YEAR_WORDS)), _context_year),
