@@ -125,6 +125,8 @@ class Entity(BaseModel):
     day: int | None = None
     half: int | None = None
     quarter: int | None = None
+    end_year: int | None = None  # a date range's end ("2011~2020년" -> year 2011, end_year 2020)
+    end_month: int | None = None
 
 
 class Subject(BaseModel):
@@ -157,6 +159,7 @@ class Claim(BaseModel):
     approximate: bool = False
     value_max: float | None = None
     confidence: float = 1.0
+    period: str | None = None  # "2024-03", "2024-Q1", "2024-H2" when the value describes part of the year
 
     def key(self) -> tuple:
         """What two claims must share to count as the same fact (value compared separately)."""

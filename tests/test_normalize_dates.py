@@ -24,6 +24,7 @@ PUBLISHED = date(2025, 4, 8)
         ("'22.6.", dict(year=2022, month=6)),
         ("’18년 3월", dict(year=2018, month=3)),
         ("’99", dict(year=1999)),
+        ("‘13.", dict(year=2013)),
         ("２０２５－０４－０８", dict(year=2025, month=4, day=8)),
         ("2023년 3월 5일", dict(year=2023, month=3, day=5)),
         ("2009년 1월", dict(year=2009, month=1)),
@@ -107,7 +108,7 @@ def test_absolute_does_not_need_published():
         "2025년 4월 31일",
         "3월 2024년",
         "2024년 12일",
-        "2020~2022년",  # year ranges are not supported: DateValue has no upper bound
+        "2024~2020년",  # a range must not run backwards
         "1990년대",
         "오후 3시",
         "3년간",
@@ -117,9 +118,33 @@ def test_rejects(text):
     assert normalize_date(text, PUBLISHED) is None
 
 
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("2011~2020년", (2011, None), (2020, None)),
+        ("’20~’24년", (2020, None), (2024, None)),
+        ("2021년부터 2023년까지", (2021, None), (2023, None)),
+        ("2020-2024년", (2020, None), (2024, None)),
+        ("4~10월", (2025, 4), (2025, 10)),  # the start borrows the end's unit; both take the publication year
+        ("2023.1~6월", (2023, 1), (2023, 6)),  # the end borrows the start's year
+        ("지난해~올해", (2024, None), (2025, None)),
+    ],
+)
+def test_ranges_keep_both_ends(text, start, end):
+    value = normalize_date(text, PUBLISHED)
+    assert (value.year, value.month) == start
+    assert (value.end_year, value.end_month) == end
+
+
+def test_an_iso_date_is_not_a_range():
+    value = normalize_date("2025-04-08", PUBLISHED)
+    assert (value.year, value.month, value.day, value.end_year) == (2025, 4, 8, None)
+
+
 def test_dispatch_and_to_dict():
     result = normalize("DATE", "지난해 하반기", PUBLISHED)
     assert result.to_dict() == {
         "raw": "지난해 하반기", "year": 2024, "month": None, "day": None, "half": 2, "quarter": None, "relative": True,
+        "end_year": None, "end_month": None,
     }
     assert normalize_date("지난해", "2025-04-08") == DateValue("지난해", None, relative=True)  # type: ignore[arg-type]

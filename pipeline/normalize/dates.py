@@ -137,7 +137,7 @@ def _key(matched: str, words) -> str:
 _TOKENS: list[tuple[re.Pattern[str], Callable[[_Parts, re.Match[str]], int]]] = [
     (re.compile(r"([0-9]{4})\s*[-./]\s*([0-9]{1,2})(?:\s*[-./]\s*([0-9]{1,2}))?\.?(?![0-9])"), _iso),
     (re.compile(r"(?:(?:지난|오는)\s*)?([0-9]{4})\s*년(?:도)?"), _year),
-    (re.compile(r"[’'‘`]\s*([0-9]{2})(?:\s*년(?:도)?|\s*\.\s*([0-9]{1,2})\s*\.?(?![0-9])|(?![0-9.]))"), _short_year),
+    (re.compile(r"[’'‘`]\s*([0-9]{2})(?:\s*년(?:도)?|\s*\.\s*([0-9]{1,2})\s*\.?(?![0-9])|\.?(?![0-9.]))"), _short_year),
     (re.compile(_words(YEAR_WORDS)), _year_word),
     (re.compile(r"올(?=\s)"), _this_year),
     (re.compile(_words(CONTEXT_YEAR_WORDS)), _context_year),
@@ -250,6 +250,43 @@ def _resolve(p: _Parts, pub: datetime.date | None) -> tuple[int | None, int | No
     return year, month, p.day, relative
 
 
+# "2011~2020년", "’20~’24년", "4~10월", "2021년부터 2023년(까지)", "2020-2024년": one span, two ends.
+_RANGE = re.compile(r"^(?P<start>.+?)\s*(?:~|∼|〜|–|—|부터)\s*(?P<end>.+)$")
+_YEAR_DASH = re.compile(r"^(?P<start>[0-9]{4}\s*(?:년도?)?)\s*-\s*(?P<end>[0-9]{4}\s*년도?)$")
+_LEADING_NUMBER = re.compile(r"^[’'‘`]?\s*[0-9]+")
+
+
+def _range(s: str, pub: datetime.date | None) -> tuple[_Parts, tuple, tuple] | None:
+    """(start parts, start resolved, end resolved) of a date range; the start borrows the end's unit
+    ("4~10월": 4 is a month) and the end the start's year ("2023.1~6월")."""
+    match = _YEAR_DASH.match(s) or _RANGE.match(s)
+    if not match:
+        return None
+    start_text, end_text = match.group("start").strip(), match.group("end").strip()
+    end = _tokenize(end_text)
+    if end is None:
+        return None
+    start = _tokenize(start_text)
+    if start is None and re.fullmatch(r"[0-9]+", start_text):
+        start = _tokenize(start_text + _LEADING_NUMBER.sub("", end_text, count=1))
+    if start is None:
+        return None
+    start_resolved = _resolve(start, pub)
+    if start_resolved is None:
+        return None
+    end_has_year = end.year is not None or end.year_offset is not None or end.context_year
+    if not end_has_year and start_resolved[0] is not None:
+        end.year = start_resolved[0]
+    end_resolved = _resolve(end, pub)
+    if end_resolved is None:
+        return None
+    start_key = (start_resolved[0] or 0, start_resolved[1] or 0)
+    end_key = (end_resolved[0] or 0, end_resolved[1] or 0)
+    if start_resolved[0] is not None and end_resolved[0] is not None and end_key < start_key:
+        return None  # "2024~2020년" is not a period
+    return start, start_resolved, end_resolved
+
+
 def normalize_date(text: str, published: datetime.date | None = None) -> DateValue | None:
     """Calendar fields of a DATE span, relative words resolved against `published`; None if not a date.
 
@@ -270,7 +307,12 @@ def normalize_date(text: str, published: datetime.date | None = None) -> DateVal
         s = stripped
     parts = _tokenize(s)
     if parts is None:
-        return None
+        ranged = _range(s, pub)
+        if ranged is None:
+            return None
+        parts, (year, month, day, relative), (end_year, end_month, _, end_relative) = ranged
+        return DateValue(raw=text, year=year, month=month, day=day, half=parts.half, quarter=parts.quarter,
+                         relative=relative or end_relative, end_year=end_year, end_month=end_month)
     resolved = _resolve(parts, pub)
     if resolved is None:
         return None

@@ -28,7 +28,8 @@ class NumericValue:
 class DateValue:
     """A calendar point or period, e.g. "지난해 하반기" (published 2025-04-08) -> DateValue(2024, half=2, relative=True).
 
-    Fields the text does not state stay None. `relative` is True when the value was resolved against the
+    Fields the text does not state stay None; a range keeps its start in the main fields and its end in
+    `end_year`/`end_month`. `relative` is True when the value was resolved against the
     publication date (or could not be, for want of one), so a linker may rebase it on another anchor.
     """
 
@@ -39,6 +40,8 @@ class DateValue:
     half: int | None = None
     quarter: int | None = None
     relative: bool = False
+    end_year: int | None = None  # a range ("2011~2020년", "4~10월"): its last year and month; None otherwise
+    end_month: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
