@@ -110,15 +110,16 @@ def print_linker_report(report: dict, output: Path) -> None:
     table = Table(title="claims on gold entities")
     for column in ("split", "scorer", "P", "R", "F1", "tp", "fp", "fn"):
         table.add_column(column)
-    for split in ("dev", "test"):
+    for split in report["learned"]:
         for scorer in ("rules", "learned"):
             m = report[scorer][split]
             table.add_row(split, scorer, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
                           str(m["tp"]), str(m["fp"]), str(m["fn"]))
     console.print(table)
-    indicator = report["best_indicator_min_score"]
-    console.print(f"threshold {report['best_threshold']}; indicator choice: "
-                  f"{'rules' if indicator is None else f'learned, minimum score {indicator}'} (chosen on dev); wrote {output}")
+    console.print(f"ranking examples {report['examples']}; gold choice not among the candidates "
+                  f"{report['gold_not_among_candidates']}")
+    console.print(f"claim threshold {report['best_threshold']} (chosen on dev); wrote {output} "
+                  f"in {report.get('seconds', 0):.0f} s")
 
 
 def print_summary(records: int, labels, claims: list, limit: int) -> None:
@@ -186,3 +187,13 @@ def print_fuzz(result, seed: int) -> None:
         console.print(f"ids not accounted for exactly once: {', '.join(result.missing_ids)}")
     if result.stderr_tail:
         console.print(f"extract stderr (tail):\n{result.stderr_tail}", markup=False, highlight=False)
+
+
+def print_suggestions(suggestions: list) -> None:
+    table = Table(title="`other` claims by the phrase that names what was measured")
+    for column in ("phrase", "articles", "claims", "units", "examples"):
+        table.add_column(column)
+    for s in suggestions:
+        table.add_row(s.phrase, str(len(s.articles)), str(s.claims),
+                      ", ".join(f"{u} {n}" for u, n in s.units.most_common(3)), " | ".join(s.examples))
+    Console().print(table)  # stdout: the listing is the command's output

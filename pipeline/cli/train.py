@@ -62,8 +62,10 @@ def _guard(new_model: Path, baseline: Optional[Path], gold: list[str], max_f1_dr
 def train_linker_cmd(
     annotations: list[str] = typer.Option(["annotations/*.jsonl"], help="Gold claim files or globs."),
     output: Path = typer.Option(Path("models/kfact-linker/scorer.json")),
+    test: bool = typer.Option(False, "--test", help="Also score the test split (report it once, at the end)."),
 ) -> None:
-    """Learn the linker's subject and claim scorers from gold claims; report rules vs learned."""
+    """Learn the linker's rankers (subject, indicator, year) and claim model from gold claims; report rules vs
+    learned on dev (and test with --test)."""
     from pipeline.io.annotations import AnnotationError, load_annotations
     from pipeline.linking.linker import LinkerConfig, build_linker
     from pipeline.linking.taxonomy import load_indicators
@@ -75,7 +77,7 @@ def train_linker_cmd(
     except AnnotationError as error:
         fail(str(error))
     report = train_linker(blank_pipeline(), build_linker(LinkerConfig(scorer_path="")), records, output,
-                          log=console.print)
+                          log=console.print, splits=("dev", "test") if test else ("dev",))
     print_linker_report(report, output)
 
 
@@ -102,3 +104,19 @@ def export_onnx_cmd(
     where = f" --model {result.fp32.parent}" if output else ""
     console.print(f"use it: kfact extract ...{where} --backend onnx"
                   + (f" [--onnx-path {result.int8.name}]" if result.int8 else ""))
+
+
+taxonomy_app = typer.Typer(no_args_is_help=True, help="The indicator taxonomy (configs/indicators.toml).")
+app.add_typer(taxonomy_app, name="taxonomy")
+
+
+@taxonomy_app.command("suggest")
+def taxonomy_suggest(output: Path = typer.Argument(..., help="An extract output JSONL."),
+                     limit: int = typer.Option(30, help="How many phrases to list.")) -> None:
+    """The phrases `other` claims name most often: candidates for new entries in configs/indicators.toml."""
+    from pipeline.cli.render import print_suggestions
+    from pipeline.linking.suggest import suggest
+
+    if not output.is_file():
+        fail(f"{output} is not a file")
+    print_suggestions(suggest(output, limit))

@@ -136,16 +136,14 @@ def doc_with_spans(nlp, article, spans: Iterable[tuple[int, int, str]]):
     overlaps resolved) and their normalized values: the linker's input without the entity model."""
     from spacy.util import filter_spans
 
-    from pipeline.normalize import normalize
+    from pipeline.components.normalize import ValueNormalizer
 
-    published = article.published
     doc = nlp.make_doc(article.text)
     doc._.article = article
     ents = [doc.char_span(a, b, label=label, alignment_mode="expand") for a, b, label in spans]
     doc.ents = filter_spans([e for e in ents if e is not None])
-    for ent in doc.ents:
-        ent._.value = normalize(ent.label_, ent.text, published)
-    return doc
+    # the production normalizer, so gold-entity scores and linker training see the values extract sees
+    return ValueNormalizer("kfact_normalize")(doc)
 
 
 def docs_with_gold_entities(nlp, records: Sequence[AnnotatedRecord]):

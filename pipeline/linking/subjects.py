@@ -2,6 +2,7 @@
 and coordination (한국과 캐나다, 이스라엘 등은 1개 → three subjects share the value)."""
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -36,8 +37,27 @@ class SubjectLexicon:
     country_names: dict[str, str]
     canonical_ids: dict[str, str]
     labels: tuple[str, ...]
-    lexicon_words: tuple[str, ...]
-    lexicon_country: str = "KR"
+    # words that are not entities by the guideline but name a subject: 국내 -> (COUNTRY, KR), 세계 -> (LOCATION, world)
+    lexicon_subjects: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def lexicon_words(self) -> frozenset[str]:
+        return frozenset(word for word, _, _ in self.lexicon_subjects)
+
+    @functools.cached_property
+    def _lexicon_pattern(self) -> re.Pattern[str] | None:
+        words = sorted((w for w, _, _ in self.lexicon_subjects), key=len, reverse=True)
+        if not words:
+            return None
+        # a whole word, or one followed by a particle (국내에서, 세계의): not inside another word (국내외, 세계적)
+        return re.compile(r"(?<![가-힣A-Za-z])(" + "|".join(re.escape(w) for w in words) + r")(?![가-힣]{2,})")
+
+    def lexicon_mentions(self, text: str):
+        """(start, end, word, label, id) of every lexicon subject word in text."""
+        if self._lexicon_pattern is None:
+            return []
+        table = {w: (label, sid) for w, label, sid in self.lexicon_subjects}
+        return [(m.start(), m.end(), m.group(1), *table[m.group(1)]) for m in self._lexicon_pattern.finditer(text)]
 
     def subject_id(self, label: str, text: str) -> str:
         if label == "COUNTRY":
@@ -62,11 +82,13 @@ def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMe
                                            lexicon.subject_id(label, e.text), e.start, e.end,
                                            lexicon_word=e.text in lexicon.lexicon_words))
     covered = [(m.start, m.end) for m in mentions]
-    for token in sentence:
-        if token.text in lexicon.lexicon_words and not any(a <= token.idx < b for a, b in covered):
-            mentions.append(SubjectMention(token.idx, token.idx + len(token.text), "COUNTRY", token.text,
-                                           lexicon.country_names.get(token.text, lexicon.lexicon_country),
-                                           token.i, token.i + 1, lexicon_word=True))
+    doc = sentence.doc
+    for start, end, word, label, sid in lexicon.lexicon_mentions(sentence.text):
+        a, b = sentence.start_char + start, sentence.start_char + end
+        span = doc.char_span(a, b, alignment_mode="expand")
+        if span is None or label not in lexicon.labels or any(x < b and a < y for x, y in covered):
+            continue
+        mentions.append(SubjectMention(a, b, label, word, sid, span.start, span.end, lexicon_word=True))
     return sorted(mentions, key=lambda m: m.start)
 
 

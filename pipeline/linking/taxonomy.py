@@ -81,3 +81,11 @@ def load_country_names(path: str | Path = CONFIG_DIR / "countries.toml") -> dict
         for alias in aliases:
             names[alias] = code
     return names
+
+
+def taxonomy_fingerprint(indicators) -> str:
+    """What a trained scorer depends on: every indicator's id, description, aliases and unit, in order."""
+    import hashlib
+
+    text = "\n".join(f"{i.id}\t{i.ko}\t{'|'.join(i.aliases)}\t{i.unit}" for i in indicators)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()

@@ -1,53 +1,168 @@
-"""Learn the linker's scorer from gold claims: `kfact train-linker`.
+"""Learn the linker's scorers from gold claims: `kfact train-linker`.
 
-On gold entities, every value entity with a subject candidate gives one row for the claim model
-(is this value a claim?) and, when it is a gold claim, one row per subject candidate for the
-subject model (is this its subject?). Both are logistic regressions; their weights are written
-as JSON so the runtime needs no pickle and no scikit-learn.
+The linker walks each gold document (gold entities, values normalized by the production component) with the
+gold choices forced, so that what carries on from one value to the next is what the annotator meant; every
+gold claim gives one example to each ranker (its subject, indicator and year among the candidates the linker
+offers), and every value one example to the claim model. Rankers (pipeline/linking/scorers.py) are fitted by
+L-BFGS on the softmax likelihood of the correct candidates, with L2 on the linear weights and on the context
+vectors; the claim model is a logistic regression; the claim threshold is chosen on dev. Test is scored only
+when asked (--test), once, at the end.
 """
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from pipeline.io.annotations import AnnotatedRecord
+import numpy as np
+
 from pipeline.evaluation.metrics import claim_metrics, docs_with_gold_entities
-from pipeline.linking.features import CLAIM_FEATURES, INDICATOR_FEATURES, SUBJECT_FEATURES
-from pipeline.linking.linker import ClaimLinker
-from pipeline.linking.scorers import LearnedScorer, LogisticModel, RuleScorer
+from pipeline.io.annotations import AnnotatedRecord
+from pipeline.linking.candidates import (CLAIM_FEATURES, INDICATOR_FEATURES, KNN_COLUMNS, SUBJECT_FEATURES,
+                                         UNSEEN_TYPE, YEAR_FEATURES, ContextMemory, subject_type, year_type)
+from pipeline.linking.linker import ClaimLinker, Decision, ValueCase
+from pipeline.linking.scorers import BilinearRanker, LearnedScorer, LogisticModel, RuleScorer, rows
+
+THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+# L2 strength of the linear weights and of the context vectors, chosen on dev (2026-12-01: claim F1 on gold
+# entities 0.354 at 0.001/0.05, 0.339 at 0.01/0.05, 0.346 at 0.01/0.01, 0.303 at 0.01/0.2)
+L2_WEIGHTS, L2_VECTORS = 0.001, 0.05
+VECTORLESS = ()  # candidate types without a context vector (tried: `other` alone; no gain on dev)
+OTHER_BIASES = (0.0, -0.5, -1.0, -1.5, -2.0, -3.0)
+# Zero-shot episodes: the seen indicators are dealt into folds, and each indicator example is copied with
+# `ZERO_SHOT_COPIES` folds treated as never seen (see zero_shot_episodes). Off: on dev, 1 copy gave claim F1
+# 0.363 and 2 copies 0.362 against 0.374 without (2026-12-01)
+ZERO_SHOT_FOLDS, ZERO_SHOT_COPIES = 4, 0
 
 
-def feature_rows(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord]):
-    claim_x, claim_y, subject_x, subject_y, indicator_x, indicator_y = [], [], [], [], [], []
-    saved = linker.scorer
-    linker.scorer = RuleScorer()  # candidates and features do not depend on the scorer
-    try:
-        for doc, record in zip(docs, records):
-            gold, gold_indicators = {}, {}
-            for claim in record.claims:
-                key = (claim.value_span.start, claim.value_span.end)
-                gold.setdefault(key, set()).update({claim.subject.id, claim.subject.text})
-                gold_indicators.setdefault(key, set()).add(claim.indicator.id)
-            seen = set()
-            for _, ctx in linker.link(doc, keep_all=True):
-                key = (ctx.span.start_char, ctx.span.end_char)
-                if key in seen:
-                    continue
-                seen.add(key)
-                claim_x.append([ctx.claim_features[f] for f in CLAIM_FEATURES])
-                claim_y.append(int(key in gold))
-                if key in gold:
-                    for candidate in ctx.indicator_candidates:
-                        indicator_x.append([candidate.features[f] for f in INDICATOR_FEATURES])
-                        indicator_y.append(int(candidate.indicator.id in gold_indicators[key]))
-                    for subject, feats in zip(ctx.subjects, ctx.features):
-                        subject_x.append([feats[f] for f in SUBJECT_FEATURES])
-                        subject_y.append(int(subject.id in gold[key] or subject.text in gold[key]))
-    finally:
-        linker.scorer = saved
-    return claim_x, claim_y, subject_x, subject_y, indicator_x, indicator_y
+@dataclass
+class RankExamples:
+    """Candidate sets: feature rows, candidate types, the value's context, and the correct candidates."""
+
+    x: list[np.ndarray] = field(default_factory=list)
+    types: list[list[str]] = field(default_factory=list)
+    contexts: list[np.ndarray | None] = field(default_factory=list)
+    positives: list[list[int]] = field(default_factory=list)
+    missing: int = 0  # gold choices the candidates did not contain
+
+    def add(self, x: np.ndarray, types: list[str], context, positives: list[int]) -> None:
+        if positives:
+            self.x.append(np.asarray(x, dtype=np.float64))
+            self.types.append(types)
+            self.contexts.append(context)
+            self.positives.append(positives)
+        else:
+            self.missing += 1
+
+    def extend(self, other: "RankExamples") -> None:
+        self.x += other.x
+        self.types += other.types
+        self.contexts += other.contexts
+        self.positives += other.positives
+        self.missing += other.missing
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+class GoldWalk:
+    """A `decide` for ClaimLinker.link that records every value's candidates with the gold choices. With
+    `follow_gold`, the walk goes on with the gold choices (what carries to the next value is what the annotator
+    meant); without, it goes on with the scorer's own, as at run time, so the rankers also learn from the
+    states their own mistakes lead to."""
+
+    def __init__(self, linker: ClaimLinker, record: AnnotatedRecord, follow_gold: bool = True):
+        self.linker = linker
+        self.follow_gold = follow_gold
+        self.gold = [(c, (c.value_span.start, c.value_span.end)) for c in record.claims]
+        self.indicator_index = {ind.id: k for k, ind in enumerate(linker.indicators)}
+        self.article = record.article or record.id
+        self.subjects, self.indicators, self.years = RankExamples(), RankExamples(), RankExamples()
+        self.claims: list[tuple[dict[str, float], int]] = []
+
+    def __call__(self, case: ValueCase) -> Decision:
+        span = (case.span.start_char, case.span.end_char)
+        gold = [c for c, s in self.gold if _overlaps(s, span)]
+        decision = self.linker.decide(case)  # also fills case.claim_features
+        self.claims.append((dict(case.claim_features), int(bool(gold))))
+        if not gold:
+            return Decision(decision.subject, decision.indicator, decision.year, 0.0)
+        claim = gold[0]
+        subject_pos = [i for i, c in enumerate(case.subjects)
+                       if c.mention.id in {g.subject.id for g in gold} or (c.mention.text and c.mention.text in
+                                                                           {g.subject.text for g in gold})]
+        indicator = self.indicator_index.get(claim.indicator.id, len(self.linker.indicators))
+        year_pos = [i for i, y in enumerate(case.years) if y.year == claim.year]
+        context = case.context()
+        self.subjects.add(rows([c.features for c in case.subjects], SUBJECT_FEATURES),
+                          [subject_type(c) for c in case.subjects], context, subject_pos)
+        self.indicators.add(case.indicator_x, self.linker.indicator_types, context, [indicator])
+        self.years.add(rows([y.features for y in case.years], YEAR_FEATURES), [year_type(y) for y in case.years],
+                       context, year_pos)
+        if not self.follow_gold:
+            return decision
+        return Decision(subject_pos[0] if subject_pos else decision.subject, indicator,
+                        year_pos[0] if year_pos else decision.year, 1.0)
+
+
+def fit_ranker(examples: RankExamples, names: Sequence[str], l2_weights: float = L2_WEIGHTS,
+               l2_vectors: float = L2_VECTORS, vectorless: Sequence[str] = ()) -> BilinearRanker:
+    """Maximize the softmax probability mass of the correct candidates of every set (vectorized over sets).
+    Candidates of a `vectorless` type get no context vector (they compete by their features alone)."""
+    from scipy.optimize import minimize
+
+    f = len(names)
+    if not examples.x:
+        return BilinearRanker(tuple(names), np.zeros(f), (), np.zeros((0, 0)))
+    types = sorted({t for ts in examples.types for t in ts})
+    frozen = np.array([t in vectorless for t in types])
+    type_index = {t: i for i, t in enumerate(types)}
+    have_context = [c is not None for c in examples.contexts]
+    h = next((len(c) for c in examples.contexts if c is not None), 0)
+    x = np.concatenate(examples.x)  # [candidates, f]
+    sizes = np.array([len(e) for e in examples.x])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    segment = np.repeat(np.arange(len(sizes)), sizes)
+    t = np.array([type_index[tt] for ts in examples.types for tt in ts])
+    c = np.stack([examples.contexts[i] if have_context[i] else np.zeros(h) for i in range(len(sizes))]) \
+        if h else np.zeros((len(sizes), 0))
+    positive = np.zeros(len(x), dtype=bool)
+    for i, pos in enumerate(examples.positives):
+        positive[starts[i] + np.asarray(pos)] = True
+    n_types = len(types)
+
+    def unpack(theta):
+        return theta[:f], theta[f:].reshape(n_types, h) if h else np.zeros((n_types, 0))
+
+    def loss(theta):
+        w, v = unpack(theta)
+        # context · V[type]: one product for every (set, type) pair, then each candidate picks its own
+        s = x @ w + ((c @ v.T)[segment, t] if h else 0.0)
+        seg_max = np.maximum.reduceat(s, starts)
+        e = np.exp(s - seg_max[segment])
+        z = np.add.reduceat(e, starts)
+        zp = np.add.reduceat(np.where(positive, e, 0.0), starts)
+        nll = -np.sum(np.log(zp / z)) / len(sizes)
+        p = e / z[segment]
+        q = np.where(positive, e / zp[segment], 0.0)
+        g = (p - q) / len(sizes)
+        grad_w = x.T @ g + l2_weights * w
+        total = nll + 0.5 * l2_weights * w @ w
+        if h:
+            per_type = np.zeros((len(sizes), n_types))
+            np.add.at(per_type, (segment, t), g)
+            grad_v = per_type.T @ c + l2_vectors * v
+            grad_v[frozen] = 0.0  # stays at its start, zero
+            total += 0.5 * l2_vectors * np.sum(v * v)
+            return total, np.concatenate([grad_w, grad_v.ravel()])
+        return total, grad_w
+
+    result = minimize(loss, np.zeros(f + n_types * h), jac=True, method="L-BFGS-B", options={"maxiter": 400})
+    w, v = unpack(result.x)
+    return BilinearRanker(tuple(names), w, tuple(types) if h else (), v if h else np.zeros((0, 0)))
 
 
 def fit_logistic(x, y, names, c: float = 1.0) -> LogisticModel:
@@ -60,60 +175,158 @@ def fit_logistic(x, y, names, c: float = 1.0) -> LogisticModel:
     return LogisticModel(tuple(names), tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]))
 
 
+def walk(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord], follow_gold: bool = True) -> list[GoldWalk]:
+    walks = []
+    try:
+        for doc, record in zip(docs, records):
+            gold_walk = GoldWalk(linker, record, follow_gold)
+            linker.exclude_article = gold_walk.article  # the memory offers no neighbour from this article
+            linker.link(doc, keep_all=True, decide=gold_walk)
+            walks.append(gold_walk)
+    finally:
+        linker.exclude_article = None
+    return walks
+
+
+def context_memory(walks: list[GoldWalk]) -> ContextMemory | None:
+    """Every training claim's context and indicator; and each example's knn columns refilled without its own
+    article (they were walked before the memory existed)."""
+    contexts, labels, articles = [], [], []
+    for w in walks:
+        for c, pos in zip(w.indicators.contexts, w.indicators.positives):
+            if c is not None:
+                contexts.append(c)
+                labels.append(pos[0])
+                articles.append(w.article)
+    if not contexts:
+        return None
+    memory = ContextMemory(np.stack(contexts), np.array(labels), articles)
+    for w in walks:
+        for x, c in zip(w.indicators.x, w.indicators.contexts):
+            memory.fill(x, c, exclude_article=w.article)
+    return memory
+
+
+def zero_shot_episodes(walks: list[GoldWalk], memory: ContextMemory | None, folds: int = ZERO_SHOT_FOLDS,
+                       copies: int = ZERO_SHOT_COPIES, seed: int = 0) -> RankExamples:
+    """Copies of the indicator examples in which a fold of the seen indicators is treated as never seen: they
+    get no neighbours from the memory and the shared unseen-type vector instead of their own. Without these,
+    the ranker learns that the right indicator is always one with neighbours and a vector of its own, and an
+    indicator the training claims never use (a new report's topic) loses to `other` even where its aliases
+    and its description fit; with them, it learns how such an indicator wins."""
+    examples = RankExamples()
+    if folds < 2 or copies < 1:
+        return examples
+    other = len(walks[0].linker.indicators) if walks else 0
+    seen = sorted({pos[0] for w in walks for pos in w.indicators.positives} - {other})
+    rng = np.random.default_rng(seed)
+    fold_of = {label: i % folds for i, label in enumerate(rng.permutation(seen))}
+    held_out = [np.array([label for label, f in fold_of.items() if f == k]) for k in range(folds)]
+    knn = [INDICATOR_FEATURES.index(name) for name in KNN_COLUMNS]
+    for w in walks:
+        for x, types, context, positives in zip(w.indicators.x, w.indicators.types, w.indicators.contexts,
+                                                 w.indicators.positives):
+            gold_fold = fold_of.get(positives[0])
+            chosen = [gold_fold] if gold_fold is not None else []
+            rest = [k for k in range(folds) if k != gold_fold]
+            chosen += list(rng.choice(rest, size=max(0, copies - len(chosen)), replace=False)) if rest else []
+            for k in chosen[:copies]:
+                held = held_out[k]
+                x_held = x.copy()
+                x_held[:, knn] = 0.0
+                if memory is not None:
+                    memory.fill(x_held, context, exclude_article=w.article, exclude_labels=held)
+                held_set = set(held.tolist())
+                examples.add(x_held, [UNSEEN_TYPE if i in held_set else t for i, t in enumerate(types)], context,
+                             positives)
+    return examples
+
+
 def evaluate_linker(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord]) -> dict:
     predicted = {r.id: [c for c, _ in linker.link(d)] for d, r in zip(docs, records)}
+    return claim_metrics({r.id: list(r.claims) for r in records}, predicted)
+
+
+def threshold_sweep(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord], thresholds) -> list[dict]:
+    """Claim F1 at each threshold, from one pass: claims are linked at threshold 0 and filtered by confidence."""
+    saved, linker.threshold = linker.threshold, 0.0
+    try:
+        linked = {r.id: [c for c, _ in linker.link(d)] for d, r in zip(docs, records)}
+    finally:
+        linker.threshold = saved
     gold = {r.id: list(r.claims) for r in records}
-    return claim_metrics(gold, predicted)
+    return [{"threshold": t, "dev_f1": claim_metrics(gold, {i: [c for c in cs if c.confidence >= t]
+                                                             for i, cs in linked.items()})["micro"]["f1"]}
+            for t in thresholds]
 
 
-def train_linker(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord], output: Path,
-                 thresholds: Sequence[float] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
-                 indicator_minimums: Sequence[float] = (0.02, 0.05, 0.1, 0.2, 0.3), log=print) -> dict:
-    """Fit on train, sweep the thresholds on dev, report test once for rules and learned scorers."""
+def fit_scorer(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord], log=print,
+               l2_weights: float = L2_WEIGHTS, l2_vectors: float = L2_VECTORS,
+               rounds: int = 1, zero_shot_copies: int = ZERO_SHOT_COPIES) -> tuple[LearnedScorer, dict]:
+    """Rankers on a walk with the rules (their candidates and features do not depend on the scorer), then the
+    claim model on features computed with the fitted rankers."""
+    taxonomy = linker.taxonomy
+    linker.scorer = RuleScorer()
+    merged = {name: RankExamples() for name in ("subject", "indicator", "year")}
+    first = walk(linker, docs, records)
+    memory = context_memory(first)
+    for w in first:
+        merged["subject"].extend(w.subjects)
+        merged["indicator"].extend(w.indicators)
+        merged["year"].extend(w.years)
+    merged["indicator"].extend(zero_shot_episodes(first, memory, copies=zero_shot_copies))
+    counts = {k: len(v.x) for k, v in merged.items()}
+    missing = {k: v.missing for k, v in merged.items()}
+    log(f"ranking examples {counts}; gold choice not among the candidates {missing}")
+    subject = fit_ranker(merged["subject"], SUBJECT_FEATURES, l2_weights, l2_vectors)
+    indicator = fit_ranker(merged["indicator"], INDICATOR_FEATURES, l2_weights, l2_vectors, VECTORLESS)
+    year = fit_ranker(merged["year"], YEAR_FEATURES, l2_weights, l2_vectors)
+    placeholder = LogisticModel(CLAIM_FEATURES, tuple(0.0 for _ in CLAIM_FEATURES), 0.0)
+    for _ in range(rounds):
+        # the rankers again, on the states their own choices lead to (and the gold-state examples kept)
+        linker.scorer = LearnedScorer(subject, indicator, year, placeholder, 0.0, taxonomy, memory)
+        saved, linker.threshold = linker.threshold, 0.0
+        for w in walk(linker, docs, records, follow_gold=False):
+            merged["subject"].extend(w.subjects)
+            merged["indicator"].extend(w.indicators)
+            merged["year"].extend(w.years)
+        linker.threshold = saved
+        subject = fit_ranker(merged["subject"], SUBJECT_FEATURES, l2_weights, l2_vectors)
+        indicator = fit_ranker(merged["indicator"], INDICATOR_FEATURES, l2_weights, l2_vectors, VECTORLESS)
+        year = fit_ranker(merged["year"], YEAR_FEATURES, l2_weights, l2_vectors)
+    linker.scorer = LearnedScorer(subject, indicator, year, placeholder, 0.5, taxonomy, memory)
+    claim_rows = [row for w in walk(linker, docs, records, follow_gold=False) for row in w.claims]
+    claim = fit_logistic([[f[n] for n in CLAIM_FEATURES] for f, _ in claim_rows], [y for _, y in claim_rows],
+                         CLAIM_FEATURES)
+    return LearnedScorer(subject, indicator, year, claim, 0.5, taxonomy, memory), \
+        {"examples": counts, "gold_not_among_candidates": missing}
+
+
+def train_linker(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord], output: Path, log=print,
+                 splits: Sequence[str] = ("dev",)) -> dict:
+    """Fit on train, choose the threshold on dev; score `splits` (dev; add test to report it) for the rules
+    and the learned scorer."""
     started = time.time()
     by_split = {s: [r for r in records if r.split == s] for s in ("train", "dev", "test")}
-    docs = {s: docs_with_gold_entities(nlp, rs) for s, rs in by_split.items()}
-    cx, cy, sx, sy, ix, iy = feature_rows(linker, docs["train"], by_split["train"])
-    log(f"linker training rows: claim {len(cy)} ({sum(cy)} positive), subject {len(sy)} ({sum(sy)} positive), "
-        f"indicator {len(iy)} ({sum(iy)} positive)")
-    scorer = LearnedScorer(fit_logistic(sx, sy, SUBJECT_FEATURES), fit_logistic(cx, cy, CLAIM_FEATURES),
-                           fit_logistic(ix, iy, INDICATOR_FEATURES))
-
-    sweep = []
+    docs = {s: docs_with_gold_entities(nlp, rs) for s, rs in by_split.items() if s in ("train", "dev", *splits)}
+    scorer, report = fit_scorer(linker, docs["train"], by_split["train"], log)
     linker.scorer = scorer
-    for threshold in thresholds:
-        for indicator_min in indicator_minimums:
-            linker.threshold, scorer.indicator_min_score = threshold, indicator_min
-            sweep.append({"threshold": threshold, "indicator_min_score": indicator_min,
-                          "dev_f1": evaluate_linker(linker, docs["dev"], by_split["dev"])["micro"]["f1"]})
-    # The rules' indicator choice competes on dev too: a learned part ships only where it wins.
-    rule_indicator = LearnedScorer(scorer.subject, scorer.claim, None)
-    linker.scorer = rule_indicator
-    for threshold in thresholds:
-        linker.threshold = threshold
-        sweep.append({"threshold": threshold, "indicator_min_score": None,
-                      "dev_f1": evaluate_linker(linker, docs["dev"], by_split["dev"])["micro"]["f1"]})
-    best = max(sweep, key=lambda row: row["dev_f1"])
-    if best["indicator_min_score"] is None:
-        scorer = rule_indicator
-    else:
-        scorer.indicator_min_score = best["indicator_min_score"]
-    scorer.threshold = best["threshold"]
+    sweep = []
+    for bias in OTHER_BIASES:
+        scorer.other_bias = bias
+        sweep += [s | {"other_bias": bias} for s in threshold_sweep(linker, docs["dev"], by_split["dev"], THRESHOLDS)]
+    best = max(sweep, key=lambda s: (s["dev_f1"], -abs(s["threshold"] - 0.5), -abs(s["other_bias"])))
+    scorer.threshold, scorer.other_bias = best["threshold"], best["other_bias"]
+    log(f"chosen on dev: claim threshold {best['threshold']}, other bias {best['other_bias']} (F1 {best['dev_f1']:.3f})")
+    report |= {"threshold_sweep": sweep, "best_threshold": best["threshold"], "other_bias": best["other_bias"]}
+    for name, (chosen, threshold) in (("learned", (scorer, best["threshold"])),
+                                      ("rules", (RuleScorer(), RuleScorer.threshold))):
+        linker.scorer, linker.threshold = chosen, threshold
+        scored = {split: evaluate_linker(linker, docs[split], by_split[split]) for split in splits}
+        report[name] = {split: m["micro"] for split, m in scored.items()}
+        report[f"{name}_per_indicator"] = {split: m["per_indicator"] for split, m in scored.items()}
     linker.scorer, linker.threshold = scorer, scorer.threshold
-    learned = {s: evaluate_linker(linker, docs[s], by_split[s])["micro"] for s in ("dev", "test")}
-
-    linker.scorer, linker.threshold = RuleScorer(), RuleScorer.threshold
-    rules = {s: evaluate_linker(linker, docs[s], by_split[s])["micro"] for s in ("dev", "test")}
-    linker.scorer, linker.threshold = scorer, scorer.threshold
-
-    output.parent.mkdir(parents=True, exist_ok=True)
-    payload = scorer.to_dict()
-    output.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    report = {"rows": {"claim": len(cy), "subject": len(sy), "indicator": len(iy)}, "threshold_sweep": sweep,
-              "best_threshold": best["threshold"], "best_indicator_min_score": best["indicator_min_score"],
-              "learned": learned, "rules": rules,
-              "records": {s: len(rs) for s, rs in by_split.items()},
-              "gold_claims": {s: sum(len(r.claims) for r in rs) for s, rs in by_split.items()},
-              "seconds": round(time.time() - started, 1)}
+    scorer.save(output)
     (output.parent / "metrics.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    report["seconds"] = round(time.time() - started, 1)
     return report
