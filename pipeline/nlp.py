@@ -8,7 +8,7 @@ from spacy.language import Language
 
 import pipeline  # noqa: F401  (registers tokenizer and extensions)
 
-from pipeline.paths import DEFAULT_CONFIG, DEFAULT_MODEL, resolve_path
+from pipeline.paths import DEFAULT_CONFIG, resolve_model
 
 TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "kfact.KiwiTokenizer.v1"}}}
 
@@ -27,7 +27,7 @@ def load_pipeline(model_path: str | Path | None = None, config_path: str | Path 
     import pipeline.components  # noqa: F401  (registers every factory)
 
     config = spacy.util.load_config(config_path)
-    overrides = {"components.kfact_ner.model_path": str(resolve_path(model_path) if model_path else DEFAULT_MODEL)}
+    overrides = {"components.kfact_ner.model_path": str(resolve_model(model_path))}
     if not with_linker:
         overrides["nlp.pipeline"] = [name for name in config["nlp"]["pipeline"] if name != "kfact_linker"]
     overrides.update(config_overrides or {})

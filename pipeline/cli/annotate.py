@@ -16,7 +16,7 @@ def annotate(
     inputs: list[Path] = typer.Argument(..., help="Inputs as for extract: JSONL(.gz), .txt, HTML, WARC, directories."),
     output: Path = typer.Option(..., "-o", "--output", help="Tasks file: Label Studio JSON array or doccano JSONL."),
     format: str = typer.Option("label-studio", "--format", help="label-studio or doccano."),
-    model: Optional[Path] = typer.Option(None, help="Entity model directory (default: the shipped model)."),
+    model: Optional[Path] = typer.Option(None, help="Entity model: fast, accurate (configs/models.toml) or a directory (default: fast)."),
     rejects: Optional[Path] = typer.Option(None, help="Rejects JSONL (default: OUTPUT.rejects.jsonl)."),
     batch_size: int = typer.Option(16, min=1),
     workers: int = typer.Option(1, min=1, help="Worker processes, as for extract."),
@@ -26,12 +26,12 @@ def annotate(
     The articles go through the extract batch runner (same screening, rejects and reasons); its output is kept
     as OUTPUT.records.jsonl beside the tasks."""
     from pipeline.io.tasks import FORMATS, AnnotateStats, record_to_task, write_tasks
-    from pipeline.paths import DEFAULT_MODEL
+    from pipeline.paths import resolve_model
     from pipeline.runtime.batch import BatchError, BatchOptions, run_batch
 
     if format not in FORMATS:
         fail(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-    version = Path(model or DEFAULT_MODEL).name
+    version = resolve_model(model).name
     stats, tasks = AnnotateStats(), []
     options = BatchOptions(output=output.with_name(output.name + ".records.jsonl"),
                            rejects=rejects or output.with_name(output.name + ".rejects.jsonl"),

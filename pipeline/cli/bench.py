@@ -14,12 +14,14 @@ from pipeline.cli.render import fail, print_bench, print_fuzz
 @app.command()
 def bench(
     megabytes: float = typer.Option(2.0, help="Corpus size: shared news text repeated to this many MB of text."),
-    model: Optional[Path] = typer.Option(None, help="Entity model directory (default: the shipped model)."),
+    model: Optional[Path] = typer.Option(None, help="Entity model: fast, accurate (configs/models.toml) or a directory (default: fast)."),
     corpus: list[Path] = typer.Option([Path("../shared/data/external/kowikinews-boddari/wikinews.csv")],
                                       help="Text sources: a Wikinews-style CSV or an articles JSONL."),
     output: Optional[Path] = typer.Option(None, help="Write the report as JSON here too."),
     backends: str = typer.Option("torch,onnx-int8", help="Entity model backends for the full-pipeline stages "
                                                          "(comma-separated: torch, onnx, onnx-int8)."),
+    big_article_chars: int = typer.Option(1_000_000, help="One article of this many characters through one "
+                                                          "worker, for peak memory (0: skip)."),
 ) -> None:
     """Throughput of Kiwi alone, the entity model alone (torch / ONNX / ONNX int8) and the full pipeline
     with 1 and 2 workers, measured in one run."""
@@ -29,7 +31,8 @@ def bench(
     if unknown := [b for b in full_backends if b not in BACKENDS]:
         fail(f"unknown backend(s) {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
     records = bench_corpus(int(megabytes * 1_000_000 / 3), corpus)  # ~3 bytes per Hangul char in UTF-8
-    result = report(run_bench(records, str(model) if model else None, full_backends=full_backends))
+    result = report(run_bench(records, str(model) if model else None, full_backends=full_backends,
+                              big_article_chars=big_article_chars))
     print_bench(result)
     if output:
         output.write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -40,7 +43,7 @@ def fuzz(
     records: int = typer.Option(10_000, min=10, help="How many hostile records to generate."),
     output_dir: Path = typer.Option(..., "-o", "--output-dir", help="Where the inputs, output and rejects go."),
     seed: int = typer.Option(0, help="Random seed: the same seed writes the same records."),
-    model: Optional[Path] = typer.Option(None, help="Entity model directory (default: the shipped model)."),
+    model: Optional[Path] = typer.Option(None, help="Entity model: fast, accurate (configs/models.toml) or a directory (default: fast)."),
     workers: int = typer.Option(1, min=1, help="Passed to kfact extract."),
     max_chars: int = typer.Option(20_000, help="Passed to kfact extract; the fuzz's over-long lines exceed it."),
     report: Optional[Path] = typer.Option(None, help="Write the report as JSON here too."),

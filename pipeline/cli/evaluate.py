@@ -56,7 +56,7 @@ def evaluate_models(gold: list[str], models: list, split: str, report: Optional[
 def evaluate(
     gold: list[str] = typer.Option(..., help="Gold annotation files or globs."),
     model: Optional[list[Path]] = typer.Option(
-        None, help="Entity model directory (default: the shipped model). Repeat to compare: the first is the baseline."),
+        None, help="Entity model: fast, accurate (configs/models.toml) or a directory (default: fast). Repeat to compare: the first is the baseline."),
     split: str = typer.Option("test", help="Which split of the gold files to score: train, dev, test, blind or all."),
     report: Optional[Path] = typer.Option(None, help="Directory for metrics.json and the HTML report index.html."),
 ) -> None:

@@ -15,7 +15,7 @@ def extract(
     inputs: list[Path] = typer.Argument(..., help="JSONL(.gz), .txt, .html/.htm, WARC(.gz) files or directories."),
     output: Path = typer.Option(..., "-o", "--output", help="Output JSONL, one line per input record."),
     rejects: Optional[Path] = typer.Option(None, help="Rejects JSONL (default: OUTPUT.rejects.jsonl)."),
-    model: Optional[Path] = typer.Option(None, help="Entity model directory (default: the shipped model)."),
+    model: Optional[Path] = typer.Option(None, help="Entity model: fast, accurate (configs/models.toml) or a directory (default: fast)."),
     resume: bool = typer.Option(False, help="Skip ids already in OUTPUT/rejects; cut a partial last line."),
     workers: int = typer.Option(1, min=1, help="Worker processes; each loads Kiwi and the model once."),
     batch_size: int = typer.Option(16, min=1),
@@ -107,7 +107,7 @@ def _run_ray(inputs: list[Path], options, on_progress, address: Optional[str], a
 def backend_overrides(backend: Optional[str], onnx_path: Optional[Path], model: Optional[Path]) -> dict:
     """--backend/--onnx-path as kfact_ner config overrides; a missing graph fails here, before any worker starts."""
     from pipeline.ner.backends import BACKENDS, resolve_onnx_path
-    from pipeline.paths import DEFAULT_MODEL, resolve_path
+    from pipeline.paths import resolve_model
 
     overrides = {}
     if backend is not None:
@@ -117,7 +117,7 @@ def backend_overrides(backend: Optional[str], onnx_path: Optional[Path], model: 
     if onnx_path is not None:
         overrides["components.kfact_ner.onnx_path"] = str(onnx_path)
     if backend == "onnx":
-        model_dir = resolve_path(model) if model else DEFAULT_MODEL
+        model_dir = resolve_model(model)
         graph = resolve_onnx_path(model_dir, onnx_path)
         if not graph.is_file():
             fail(f"no ONNX graph at {graph}: run `kfact export-onnx --model {model_dir}` first "

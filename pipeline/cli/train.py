@@ -41,10 +41,10 @@ def train(
 
 def _guard(new_model: Path, baseline: Optional[Path], gold: list[str], max_f1_drop: Optional[float]) -> None:
     from pipeline.cli.evaluate import load_gold
-    from pipeline.paths import DEFAULT_MODEL
+    from pipeline.paths import resolve_model
     from pipeline.training.guard import regression_guard
 
-    baseline = Path(baseline or DEFAULT_MODEL)
+    baseline = resolve_model(baseline)
     if not (baseline / "config.json").is_file() or baseline.resolve() == new_model.resolve():
         console.print(f"regression guard skipped: no other model at {baseline} to compare with")
         return
@@ -83,16 +83,16 @@ def train_linker_cmd(
 
 @app.command("export-onnx")
 def export_onnx_cmd(
-    model: Optional[Path] = typer.Option(None, help="Entity model directory (default: the shipped model)."),
+    model: Optional[Path] = typer.Option(None, help="Entity model: fast, accurate (configs/models.toml) or a directory (default: fast)."),
     output: Optional[Path] = typer.Option(None, help="Directory for model.onnx (default: the model directory; "
                                                      "*.onnx files under models/ are git-ignored)."),
     quantize: bool = typer.Option(False, help="Also write model.int8.onnx (dynamic int8 quantization)."),
 ) -> None:
     """Export the entity model to ONNX (dynamic batch and sequence axes), checked against torch."""
     from pipeline.ner.onnx_export import export_onnx
-    from pipeline.paths import DEFAULT_MODEL, resolve_path
+    from pipeline.paths import resolve_model
 
-    model_dir = resolve_path(model) if model else DEFAULT_MODEL
+    model_dir = resolve_model(model)
     try:
         result = export_onnx(model_dir, output, quantize=quantize)
     except (FileNotFoundError, RuntimeError) as error:

@@ -2,7 +2,8 @@
 
 Stages: Kiwi tokenization alone (the floor); the entity model alone (the kfact_ner component over
 already tokenized Docs, one thread) under PyTorch, ONNX Runtime fp32 and ONNX Runtime int8; then the
-full pipeline through the batch runner with 1 worker and with 2, per entity model backend. Reports
+full pipeline through the batch runner with 1 worker and with 2, per entity model backend; and one big
+article (the same text joined, 1 M characters by default) through one worker, for peak memory. Reports
 chars/s, the ratios the targets are stated in, and peak RSS.
 """
 from __future__ import annotations
@@ -105,7 +106,7 @@ def _entity_model_stages(records: list[dict], model_path: str | None, onnx_dir: 
 
 def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, ...] = (1, 2),
               model_backends: tuple[str, ...] = tuple(BACKENDS), full_backends: tuple[str, ...] = ("torch",),
-              onnx_dir: Path | None = None) -> list[BenchResult]:
+              onnx_dir: Path | None = None, big_article_chars: int = 0) -> list[BenchResult]:
     """All stages on the same records. ONNX graphs are exported to a temporary directory (untimed)
     unless `onnx_dir` already holds them."""
     from pipeline.runtime.batch import BatchOptions, run_batch
@@ -122,11 +123,11 @@ def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, .
     with tempfile.TemporaryDirectory() as tmp:
         needs_onnx = any(BACKENDS[b] for b in (*model_backends, *full_backends))
         if needs_onnx and onnx_dir is None:
-            from pipeline.paths import DEFAULT_MODEL, resolve_path
+            from pipeline.paths import resolve_model
             from pipeline.ner.onnx_export import export_onnx
 
             onnx_dir = Path(tmp) / "onnx"
-            export_onnx(resolve_path(model_path) if model_path else DEFAULT_MODEL, onnx_dir,
+            export_onnx(resolve_model(model_path), onnx_dir,
                         quantize=any(BACKENDS[b] == INT8_NAME for b in (*model_backends, *full_backends)))
         inp = Path(tmp) / "bench.jsonl"
         inp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
@@ -142,8 +143,36 @@ def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, .
                                                         config_overrides=backend_overrides(backend, onnx_dir)))
                 peak = _children_peak_mb()
                 results.append(BenchResult(full_stage_name(n, backend), chars, summary.seconds, peak))
+            if big_article_chars:
+                results.append(_big_article_stage(records, big_article_chars, model_path, Path(tmp), backend, onnx_dir))
         results.extend(_entity_model_stages(records, model_path, onnx_dir, model_backends))
     return results
+
+
+BIG_ARTICLE_STAGE = "one big article, 1 worker"
+
+
+def _big_article_stage(records: list[dict], chars: int, model_path: str | None, tmp: Path, backend: str,
+                       onnx_dir: Path | None) -> BenchResult:
+    """The bench text joined into one article of `chars` characters, through the batch runner with
+    max_chars raised: memory must stay bounded by the limits, not by the article."""
+    from pipeline.runtime.batch import BatchOptions, run_batch
+
+    parts, total, i = [], 0, 0
+    while total < chars:
+        text = records[i % len(records)]["text"]
+        parts.append(text)
+        total += len(text) + 2
+        i += 1
+    article = "\n\n".join(parts)[:chars]
+    inp, out = tmp / "big.jsonl", tmp / f"big-{backend}.jsonl"
+    inp.write_text(json.dumps({"id": "big", "text": article, "published": "2024-01-01"}, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    summary = run_batch([inp], BatchOptions(output=out, model_path=model_path, workers=1, spawn_workers=True,
+                                            max_chars=chars + 1, dedupe_texts=False,
+                                            config_overrides=backend_overrides(backend, onnx_dir)))
+    name = BIG_ARTICLE_STAGE if backend == "torch" else f"{BIG_ARTICLE_STAGE}, {backend}"
+    return BenchResult(name, len(article), summary.seconds, _children_peak_mb())
 
 
 def full_stage_name(workers: int, backend: str = "torch") -> str:
@@ -152,7 +181,7 @@ def full_stage_name(workers: int, backend: str = "torch") -> str:
 
 
 TARGETS = {"full_1_worker / kiwi_alone": ">= 0.5", "full_2_workers / full_1_worker": ">= 1.8",
-           "peak_rss_mb per worker": "<= 1500"}
+           "peak_rss_mb per worker": "<= 1500", "big_article_peak_rss_mb": "<= 1500"}
 
 
 def report(results: list[BenchResult]) -> dict:
@@ -180,6 +209,11 @@ def report(results: list[BenchResult]) -> dict:
             ratios[f"model_{backend} / kiwi_alone"] = alone.chars_per_second / kiwi
         if alone and torch_alone and backend != "torch":
             ratios[f"model_{backend} / model_torch"] = alone.chars_per_second / torch_alone.chars_per_second
+    big = next((r for r in results if r.stage.startswith(BIG_ARTICLE_STAGE)), None)
+    if big:
+        ratios["big_article_peak_rss_mb"] = big.peak_rss_mb
+        if one:
+            ratios["big_article / full_1_worker"] = big.chars_per_second / one.chars_per_second
     return {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",

@@ -191,7 +191,8 @@ def evaluate_model(records: Sequence[AnnotatedRecord], model_path=None, split: s
     """Run the full pipeline (one model) over gold records: entity metrics, and claim metrics end to end and
     on gold entities, each with the learned scorer and with the rules-only baseline."""
     from pipeline.linking.scorers import RuleScorer
-    from pipeline.nlp import DEFAULT_MODEL, load_pipeline
+    from pipeline.nlp import load_pipeline
+    from pipeline.paths import resolve_model
 
     nlp = load_pipeline(str(model_path) if model_path else None)
     docs, seconds = run_pipeline(nlp, records)
@@ -210,7 +211,7 @@ def evaluate_model(records: Sequence[AnnotatedRecord], model_path=None, split: s
         claims[f"gold entities, {scorer_name}"] = claim_metrics(
             gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in oracle_docs})
     linker.scorer, linker.threshold = learned
-    return EvalResult(str(model_path or DEFAULT_MODEL), split, list(records), docs, entities, claims,
+    return EvalResult(str(resolve_model(model_path)), split, list(records), docs, entities, claims,
                       seconds, sum(len(r.text) for r in records))
 
 

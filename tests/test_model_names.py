@@ -1,0 +1,14 @@
+"""`--model fast|accurate|DIR`: names from configs/models.toml, anything else a path."""
+from pipeline.paths import PROJECT_ROOT, model_aliases, resolve_model
+
+
+def test_names_resolve_to_the_configured_directories():
+    aliases = model_aliases()
+    assert resolve_model("fast").resolve() == PROJECT_ROOT / aliases["fast"]
+    assert resolve_model("accurate").resolve() == PROJECT_ROOT / aliases["accurate"]
+    assert resolve_model(None) == resolve_model("fast")  # configs/models.toml: default = "fast"
+
+
+def test_a_directory_is_taken_as_given(tmp_path):
+    assert resolve_model(tmp_path) == tmp_path
+    assert resolve_model("models/kfact-ner-small").resolve() == PROJECT_ROOT / "models" / "kfact-ner-small"
