@@ -135,7 +135,8 @@ def test_duckdb_facts_group_sources_and_flag_conflicts(built):
 def test_facts_cli_lists_conflicts_with_both_articles(built):
     _, _, _, tmp_path = built
     runner = CliRunner()
-    result = runner.invoke(app, ["facts", str(tmp_path / "out.duckdb"), "--conflicts"], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["facts", str(tmp_path / "out.duckdb"), "--conflicts", "--format", "table"],
+                           env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "(US)" in result.output and "(KR)" not in result.output
     assert "1.091e+11: a1" in result.output and "1.099e+11: a2" in result.output
@@ -244,9 +245,66 @@ def test_extract_seeds_to_duckdb(shipped_model, tmp_path):
         assert con.execute("SELECT count(*) FROM entities").fetchone()[0] == sum(len(r.entities) for r in records)
     rows = assert_facts_match(db, records)
     assert rows, "the seeds yield no facts"
-    listing = run_kfact("facts", str(db), "--conflicts")
+    listing = run_kfact("facts", str(db), "--conflicts")  # not a terminal: TSV
     assert listing.returncode == 0, listing.stderr
+    listed = {tuple(line.split("\t")[:3:2]) for line in listing.stdout.splitlines()[1:]}
     for row in query_facts(db, conflicts=True, limit=5):
-        assert f"({row['subject_id']})" in listing.stdout
+        assert (row["subject_id"], row["indicator_id"]) in listed
     # Whether the two AI Index articles' US private investment (1091억 vs 1099억 달러) meet in one fact depends
     # on the linker's indicator: test_cli_end_to_end.test_seed_us_private_investment_both_reports.
+
+
+# -- outputs named as asked -----------------------------------------------------------------------
+
+def test_output_format_follows_the_name(tmp_path):
+    from pipeline.io.store import plan_outputs
+
+    db = plan_outputs(tmp_path / "facts.duckdb")
+    assert (db.format, db.db, db.tables, db.journal_requested) == ("duckdb", tmp_path / "facts.duckdb", None, False)
+    assert db.journal == tmp_path / "facts.jsonl"
+    tables = plan_outputs(tmp_path / "t.parquet")
+    assert (tables.format, tables.tables, tables.journal) == ("parquet", tmp_path / "t.parquet", tmp_path / "t.jsonl")
+    (tmp_path / "dir").mkdir()
+    assert plan_outputs(tmp_path / "dir").tables == tmp_path / "dir"
+    plain = plan_outputs(tmp_path / "out.jsonl")
+    assert (plain.format, plain.journal, plain.tables, plain.db) == ("jsonl", tmp_path / "out.jsonl", None, None)
+    # the older form: a JSONL name with an explicit format writes both, side by side
+    both = plan_outputs(tmp_path / "out.jsonl", "duckdb")
+    assert (both.journal, both.db, both.journal_requested) == (tmp_path / "out.jsonl", tmp_path / "out.duckdb", True)
+    with pytest.raises(ValueError):
+        plan_outputs(tmp_path / "x.jsonl", "csv")
+
+
+@pytest.mark.slow
+def test_extract_to_a_duckdb_name_writes_a_database_there(shipped_model, tmp_path):
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"id": "a", "text": "한국의 AI 민간 투자는 지난해 13억 달러였다.", "published": "2025-04-08"},
+                              ensure_ascii=False) + "\n", encoding="utf-8")
+    db = tmp_path / "facts.duckdb"
+    result = run_kfact("extract", str(inp), "-o", str(db), "--model", str(shipped_model))
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+    assert not (tmp_path / "facts.jsonl").exists()  # a complete run needs no journal for --resume
+    assert run_kfact("facts", str(db)).returncode == 0
+    tables = tmp_path / "tables.parquet"
+    assert run_kfact("extract", str(inp), "-o", str(tables), "--model", str(shipped_model)).returncode == 0
+    assert (tables / "articles.parquet").is_file()
+    exported = tmp_path / "again.duckdb"
+    jsonl = tmp_path / "out.jsonl"
+    assert run_kfact("extract", str(inp), "-o", str(jsonl), "--model", str(shipped_model)).returncode == 0
+    assert run_kfact("export", str(jsonl), "-o", str(exported)).returncode == 0
+    with duckdb.connect(str(exported), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+
+
+def test_facts_in_a_pipe_are_tsv_with_whole_ids(built):
+    _, _, _, tmp_path = built
+    result = CliRunner().invoke(app, ["facts", str(tmp_path / "out.duckdb")], env={"COLUMNS": "40"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split("\t")[:3] == ["subject_id", "subject", "indicator"]
+    us = next(line.split("\t") for line in lines[1:] if line.startswith("US\t"))
+    assert us[2] == "ai_private_investment" and us[-1] == "109100000000: a1; 109900000000: a2"
+    csv_out = CliRunner().invoke(app, ["facts", str(tmp_path / "out.duckdb"), "--format", "csv"])
+    assert csv_out.output.splitlines()[0].startswith("subject_id,subject,indicator")

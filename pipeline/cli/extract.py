@@ -13,7 +13,9 @@ from pipeline.cli.render import console, fail, print_extract_summary
 @app.command()
 def extract(
     inputs: list[Path] = typer.Argument(..., help="JSONL(.gz), .txt, .html/.htm, WARC(.gz) files or directories."),
-    output: Path = typer.Option(..., "-o", "--output", help="Output JSONL, one line per input record."),
+    output: Path = typer.Option(..., "-o", "--output", help="OUT.jsonl (one line per record), OUT.duckdb (a "
+                                                             "database with the facts view) or OUT.parquet / a "
+                                                             "directory (Parquet tables): the format follows the name."),
     rejects: Optional[Path] = typer.Option(None, help="Rejects JSONL (default: OUTPUT.rejects.jsonl)."),
     model: Optional[Path] = typer.Option(None, help="Entity model: fast, accurate (configs/models.toml) or a directory (default: fast)."),
     resume: bool = typer.Option(False, help="Skip ids already in OUTPUT/rejects; cut a partial last line."),
@@ -22,8 +24,9 @@ def extract(
     max_chars: int = typer.Option(1_000_000, help="Longer articles are rejected with a reason."),
     claims: bool = typer.Option(True, help="Run the relation step (claims)."),
     # -- queryable outputs (pipeline/io/store.py): built from the JSONL journal at the end of the run
-    fmt: str = typer.Option("jsonl", "--format", help="jsonl | parquet (tables in --tables, default OUT/) | "
-                                                      "duckdb (--db, default OUT.duckdb). The JSONL is always written."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="jsonl | parquet | duckdb (default: from -o's name). "
+                                                              "With -o OUT.jsonl, parquet/duckdb also write OUT/ or "
+                                                              "OUT.duckdb beside the JSONL."),
     tables: Optional[Path] = typer.Option(None, help="Directory for articles/entities/claims.parquet."),
     db: Optional[Path] = typer.Option(None, help="DuckDB file with the tables and the facts view."),
     backend: Optional[str] = typer.Option(None, help="Entity model runtime: torch | onnx (default: configs/pipeline.cfg)."),
@@ -41,18 +44,19 @@ def extract(
                                      "reaches this, e.g. 0.9 (default: off)."),
 ) -> None:
     """Extract entities with normalized values, and claims, from news articles."""
-    from pipeline.io.store import default_paths
+    from pipeline.io.store import plan_outputs
     from pipeline.runtime.batch import BatchError, BatchOptions, run_batch
     from pipeline.runtime.progress import count_records, extract_progress
 
-    if fmt not in ("jsonl", "parquet", "duckdb"):
-        fail(f"--format must be jsonl, parquet or duckdb, not {fmt!r}")
     if engine not in ("local", "ray"):
         fail(f"--engine must be local or ray, not {engine!r}")
-    default_tables, default_db = default_paths(output, fmt)
-    tables, db = tables or default_tables, db or default_db
+    try:
+        plan = plan_outputs(output, fmt, tables, db)
+    except ValueError as error:
+        fail(f"--format: {error}")
+    tables, db = plan.tables, plan.db
 
-    options = BatchOptions(output=output, rejects=rejects, model_path=str(model) if model else None, resume=resume,
+    options = BatchOptions(output=plan.journal, rejects=rejects, model_path=str(model) if model else None, resume=resume,
                            batch_size=batch_size, workers=workers, max_chars=max_chars, with_claims=claims,
                            config_overrides=backend_overrides(backend, onnx_path, model),
                            near_duplicates=near_duplicates)
@@ -75,13 +79,19 @@ def extract(
             fail(str(error), code=3)
         except (FileNotFoundError, RuntimeError) as error:
             fail(str(error), code=3)
-    print_extract_summary(summary, output, options.rejects_path())
+    print_extract_summary(summary, plan.journal, options.rejects_path())
     if not summary.balanced:
-        fail(f"counts do not add up: read {summary.read} != written + rejected + already done", code=4)
+        fail(f"counts do not add up: read {summary.read} != written + rejected + already done; the JSONL journal "
+             f"{plan.journal} is kept for --resume", code=4)
     if tables or db:
         from pipeline.cli.store import export_tables
 
-        export_tables(output, tables, db)
+        export_tables(plan.journal, tables, db)
+        if not plan.journal_requested:
+            # the run is complete and its tables are built: the journal was only what --resume would need
+            plan.journal.unlink(missing_ok=True)
+            console.print(f"[dim]the run's JSONL journal {plan.journal} was removed (a killed run keeps it for "
+                          f"--resume)[/dim]")
 
 
 def _run_ray(inputs: list[Path], options, on_progress, address: Optional[str], actors: Optional[int]):

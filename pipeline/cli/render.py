@@ -1,6 +1,8 @@
 """Everything the command line prints: the console, errors, and the tables of each command."""
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import typer
@@ -122,16 +124,84 @@ def print_linker_report(report: dict, output: Path) -> None:
                   f"in {report.get('seconds', 0):.0f} s")
 
 
-def print_summary(records: int, labels, claims: list, limit: int) -> None:
-    console.print(f"{records} records, {sum(labels.values())} entities "
+ROW_FORMATS = ("table", "tsv", "csv", "json")
+
+
+def row_format(requested: str | None) -> str:
+    """A table for a terminal; TSV when stdout is a pipe or a file, so that ids are never wrapped in cells."""
+    import sys
+
+    if requested is None:
+        return "table" if sys.stdout.isatty() else "tsv"
+    if requested not in ROW_FORMATS:
+        fail(f"--format must be one of {', '.join(ROW_FORMATS)}, not {requested!r}")
+    return requested
+
+
+def emit_rows(rows: list[dict], fmt: str) -> None:
+    """tsv | csv | json rows on stdout: one header line, then one line per row (tabs and newlines in cells
+    become spaces in TSV)."""
+    import csv
+    import sys
+
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
+        return
+    columns = list(rows[0]) if rows else []
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    clean = lambda v: "" if v is None else " ".join(str(v).split())  # noqa: E731
+    print("\t".join(columns))
+    for row in rows:
+        print("\t".join(clean(row[c]) for c in columns))
+
+
+def summary_rows(claims: list, limit: int) -> list[dict]:
+    rows = []
+    for record_id, c in sorted(claims, key=lambda rc: -(rc[1].get("confidence") or 0))[:limit]:
+        evidence = (c.get("evidence") or {}).get("text") or ""
+        rows.append({"record": record_id, "subject_id": c["subject"]["id"], "subject": c["subject"]["text"],
+                     "indicator": c["indicator"]["id"], "year": c["year"], "value": c["value"], "unit": c["unit"],
+                     "confidence": c.get("confidence"), "sentence": " ".join(evidence.split())})
+    return rows
+
+
+def print_summary(records: int, labels, claims: list, limit: int, fmt: str = "table") -> None:
+    rows = summary_rows(claims, limit)
+    console.print(f"{records} records, {sum(labels.values())} entities "  # stderr: not part of the rows
                   f"({', '.join(f'{k} {v}' for k, v in labels.most_common())}), {len(claims)} claims")
-    table = Table(title=f"claims (highest confidence {limit})")
-    for column in ("record", "subject", "indicator", "year", "value", "unit", "conf"):
-        table.add_column(column)
-    for record_id, c in sorted(claims, key=lambda rc: -rc[1]["confidence"])[:limit]:
-        table.add_row(record_id, f"{c['subject']['text']} ({c['subject']['id']})", c["indicator"]["id"],
-                      str(c["year"]), f"{c['value']:,.6g}", str(c["unit"]), f"{c['confidence']:.2f}")
-    console.print(table)
+    if fmt != "table":
+        emit_rows(rows, fmt)
+        return
+    table = Table(title=f"claims (highest confidence {limit}), with the sentence each came from", show_lines=True)
+    for column in ("record", "subject", "indicator", "year", "value", "unit", "conf", "sentence"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        sentence = row["sentence"] if len(row["sentence"]) <= 160 else row["sentence"][:157] + "…"
+        table.add_row(row["record"], f"{row['subject']} ({row['subject_id']})", row["indicator"], str(row["year"]),
+                      f"{row['value']:,.6g}", str(row["unit"]), f"{row['confidence'] or 0:.2f}", sentence)
+    Console().print(table)  # stdout: the listing is the command's output
+
+
+def _plain(value) -> str:
+    """A number as a machine reads it: 109100000000, 0.27 (no grouping, no exponent)."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def fact_rows(rows: list[dict]) -> list[dict]:
+    """The facts view flattened for TSV/CSV: sources as `value: article ids` joined by `; `."""
+    flat = []
+    for row in rows:
+        sources = "; ".join(f"{_plain(s['value'])}: {','.join(s['article_ids'])}" for s in row["sources"])
+        flat.append({"subject_id": row["subject_id"], "subject": row["subject_text"], "indicator": row["indicator_id"],
+                     "year": row["year"], "unit": row["unit"], "articles": row["n_articles"], "claims": row["n_sources"],
+                     "median": row["median_value"], "conflict": row["conflict"], "sources": sources})
+    return flat
 
 
 def _number(value) -> str:

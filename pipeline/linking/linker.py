@@ -188,7 +188,7 @@ class ClaimLinker:
                         indicator=Indicator(id=indicator.id, text=chosen_topic),
                         year=year.year, value=number, unit=case.unit,
                         value_span=OffsetSpan(start=ent.start_char, end=ent.end_char, text=ent.text),
-                        evidence=OffsetSpan(start=sentence.start_char, end=sentence.end_char),
+                        evidence=OffsetSpan(start=sentence.start_char, end=sentence.end_char, text=sentence.text),
                         approximate=case.value.approximate, value_max=case.value.value_max,
                         confidence=round(decision.claim_probability, 4), period=claim_period(year),
                     )
@@ -232,7 +232,8 @@ class ClaimLinker:
                 indicator=Indicator(id=indicator_id, text=self._indicator_text(doc, case, drawn, None)),
                 year=year.year, value=signed_number(doc, case.span, case.unit, case.value.value), unit=case.unit,
                 value_span=OffsetSpan(start=case.span.start_char, end=case.span.end_char, text=case.span.text),
-                evidence=OffsetSpan(start=case.sentence.start_char, end=case.sentence.end_char),
+                evidence=OffsetSpan(start=case.sentence.start_char, end=case.sentence.end_char,
+                                    text=case.sentence.text),
                 approximate=case.value.approximate, value_max=case.value.value_max, period=claim_period(year)))
         return claims
 
