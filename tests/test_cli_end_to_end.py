@@ -86,3 +86,21 @@ def test_train_command_writes_a_model_and_refuses_to_overwrite(tmp_path):
     assert set(metrics) == {"dev", "test"} and "per_label" in metrics["test"]["all"]
     second = run_kfact(*args)
     assert second.returncode != 0 and "already holds a model" in second.stderr
+
+
+@pytest.mark.slow
+def test_show_prints_one_article_and_writes_a_displacy_page(tmp_path, shipped_model):
+    inp = tmp_path / "two.jsonl"
+    rows = [{"id": "a", "text": "날씨가 맑았다.", "published": "2025-04-08"},
+            {"id": "b", "text": "한국의 AI 민간 투자는 지난해 13억3000만 달러였다.", "published": "2025-04-08"}]
+    inp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    ambiguous = run_kfact("show", str(inp), "--model", str(shipped_model))
+    assert ambiguous.returncode != 0 and "--id" in ambiguous.stdout + ambiguous.stderr
+    page = tmp_path / "b.html"
+    result = run_kfact("show", str(inp), "--id", "b", "--model", str(shipped_model), "--html", str(page))
+    assert result.returncode == 0, result.stderr
+    assert "13억3000만" in result.stdout and "claims" in result.stdout
+    html = page.read_text(encoding="utf-8")
+    assert "13억3000만 달러" in html and "MONEY" in html  # displaCy marks the entity with its label
+    missing = run_kfact("show", str(inp), "--id", "zzz", "--model", str(shipped_model))
+    assert missing.returncode != 0

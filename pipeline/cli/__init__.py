@@ -9,7 +9,7 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Korean news fact extraction.")
 
 # Import order is the order of `kfact --help`.
-from pipeline.cli import extract, store, evaluate, annotate, train, encoder, bench  # noqa: E402,F401,I001
+from pipeline.cli import extract, show, store, evaluate, annotate, train, encoder, bench  # noqa: E402,F401,I001
 
 
 def main() -> None:  # pragma: no cover

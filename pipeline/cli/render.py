@@ -267,3 +267,33 @@ def print_suggestions(suggestions: list) -> None:
         table.add_row(s.phrase, str(len(s.articles)), str(s.claims),
                       ", ".join(f"{u} {n}" for u, n in s.units.most_common(3)), " | ".join(s.examples))
     Console().print(table)  # stdout: the listing is the command's output
+
+
+LABEL_STYLES = {"ORG": "bold cyan", "MODEL": "bold magenta", "COUNTRY": "bold green", "LOCATION": "green",
+                "PERSON": "bold blue", "DATE": "yellow", "MONEY": "bold red", "PERCENT": "bold red",
+                "QUANTITY": "red"}
+
+
+def print_article(doc) -> None:
+    """The text with entities highlighted ([label] after each), then the claims with their evidence."""
+    from rich.text import Text
+
+    out = Console()
+    article = doc._.article
+    if article is not None:
+        out.print(f"[bold]{article.title or article.id}[/bold]  published {article.published or '?'}")
+    text = Text(doc.text)
+    for ent in doc.ents:
+        text.stylize(LABEL_STYLES.get(ent.label_, "bold"), ent.start_char, ent.end_char)
+    out.print(text)
+    out.print(" ".join(f"[{style}]{label}[/{style}]" for label, style in LABEL_STYLES.items()))
+    claims = list(doc._.claims or [])
+    table = Table(title=f"{len(claims)} claims", show_lines=True)
+    for column in ("value", "subject", "indicator", "year", "unit", "conf", "sentence"):
+        table.add_column(column, overflow="fold")
+    for claim in claims:
+        evidence = " ".join((claim.evidence.text or "").split()) if claim.evidence else ""
+        table.add_row(claim.value_span.text or "", f"{claim.subject.text} ({claim.subject.id})",
+                      f"{claim.indicator.id}\n{claim.indicator.text}", str(claim.year) + (f" {claim.period}" if claim.period else ""),
+                      str(claim.unit), f"{claim.confidence or 0:.2f}", evidence)
+    out.print(table)
