@@ -177,3 +177,66 @@ def test_doccano_import_rejects_unknown_label_and_out_of_range(tmp_path):
     reasons = {r["id"]: (r["source"], r["reason"]) for r in result.rejected}
     assert reasons["d-0"][0].endswith("task 0") and "unknown label 'TECH'" in reasons["d-0"][1]
     assert reasons["d-1"][0].endswith("task 1") and "out of range" in reasons["d-1"][1]
+
+
+def _ls_export_with_prediction_ids() -> list:
+    """Label Studio's snapshot export by default: predictions listed by id only ("predictions": [12])."""
+    region = _region("a", 0, 2, "COUNTRY", "한국")
+
+    def data(record_id):
+        return {"text": TEXT, "kfact": {"id": record_id}}
+
+    return [
+        {**_ls_task(1, "ls-annotated", [region]), "predictions": [11]},
+        {"id": 2, "data": data("ls-ids-only"), "annotations": [], "predictions": [12]},
+        {"id": 3, "data": data("ls-cancelled"), "predictions": [13],
+         "annotations": [{"id": 3, "was_cancelled": True, "result": [region]}]},
+        {"id": 4, "data": data("ls-full"), "annotations": [],
+         "predictions": [14, {"id": 15, "model_version": "m", "result": [region]}]},
+    ]
+
+
+@pytest.mark.parametrize("use_predictions", [True, False])
+def test_label_studio_export_with_predictions_by_id(tmp_path, use_predictions):
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(_ls_export_with_prediction_ids(), ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "mine.jsonl"
+    args = ["import", str(export), "-o", str(out), "--format", "label-studio"]
+    run = run_kfact(*args, *(["--use-predictions"] if use_predictions else []))
+    assert run.returncode == 1, run.stderr[-2000:]  # bad tasks: listed, exit 1, no traceback
+    assert "Traceback" not in run.stderr and "AttributeError" not in run.stderr
+    imported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    rejects = {r["id"]: r["reason"] for r in map(json.loads, (tmp_path / "mine.jsonl.rejects.jsonl").read_text("utf-8").splitlines())}
+    # The annotated task is imported whatever its predictions look like; an id-only prediction is none at all,
+    # and a full prediction next to an id is still used with --use-predictions. Every task is accounted for.
+    assert [r["id"] for r in imported] == (["ls-annotated", "ls-full"] if use_predictions else ["ls-annotated"])
+    assert [(e["start"], e["end"], e["label"]) for e in imported[0]["entities"]] == [(0, 2, "COUNTRY")]
+    assert set(rejects) == ({"ls-ids-only", "ls-cancelled"} if use_predictions else {"ls-ids-only", "ls-cancelled", "ls-full"})
+    for record_id, prediction in (("ls-ids-only", 12), ("ls-cancelled", 13)):
+        reason = rejects[record_id]
+        assert reason.startswith("no annotations") and f"only ids [{prediction}]" in reason, reason
+        assert "complete predictions" in reason and "only_id = false" in reason, reason
+        assert ("cannot import either" in reason) is not use_predictions
+    if not use_predictions:
+        assert "pass --use-predictions" in rejects["ls-full"]
+    log = " ".join(run.stderr.split()) + " ".join(run.stdout.split())
+    assert "only ids [12]" in log
+
+
+def test_label_studio_malformed_predictions_are_problems_not_crashes(tmp_path):
+    region = _region("a", 0, 2, "COUNTRY", "한국")
+    tasks = [{"id": 1, "data": {"text": TEXT, "kfact": {"id": "p-int"}}, "predictions": 5},
+             {"id": 2, "data": {"text": TEXT, "kfact": {"id": "p-str"}}, "predictions": ["abc"]},
+             {"id": 3, "data": {"text": TEXT, "kfact": {"id": "p-none"}}, "predictions": [None]},
+             {"id": 4, "data": {"text": TEXT, "kfact": {"id": "p-result"}}, "predictions": [{"result": 7}]},
+             {"id": 5, "data": {"text": TEXT, "kfact": {"id": "p-ok"}}, "predictions": [{"result": [region]}]}]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    result = import_export(export, "label-studio", use_predictions=True)
+    assert [r.id for r in result.records] == ["p-ok"]
+    reasons = {r["id"]: r["reason"] for r in result.rejected}
+    assert set(reasons) == {"p-int", "p-str", "p-none", "p-result"} and result.read == 5
+    assert "predictions is not a list but int" in reasons["p-int"]
+    assert "prediction 0 is not an object or an id but str" in reasons["p-str"]
+    assert reasons["p-none"] == "no annotations"
+    assert "result is not a list but int" in reasons["p-result"]

@@ -1,4 +1,4 @@
-"""Real crawls as input: HTML pages, WARC archives (gzip or not), and duplicates across articles."""
+"""Real crawls as input: HTML pages, WARC and ARC archives (gzip or not), and duplicates across articles."""
 from __future__ import annotations
 
 import datetime as dt
@@ -101,6 +101,91 @@ def test_unreadable_warc_is_a_reject(tmp_path):
     garbage.write_bytes(b"\x00\x01 not warc")
     items = list(iter_items([bad, garbage]))
     assert len(items) == 2 and all(i.reject is not None and "WARC" in i.reject.reason for i in items)
+
+
+def arc_record(url: str, block: bytes, content_type: str = "text/html", length: str | None = None,
+               date: str = "20250408165500", ip: str = "192.0.2.1") -> bytes:
+    """One ARC v1 record: `URL IP-address Archive-date Content-type Archive-length`, the block, a newline."""
+    length = str(len(block)) if length is None else length
+    return f"{url} {ip} {date} {content_type} {length}\n".encode() + block + b"\n"
+
+
+def http_response(body: bytes, content_type: str = "text/html; charset=utf-8") -> bytes:
+    return (f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def build_arc(gz: bool, bad: str | None = None, truncate_last: bool = False) -> bytes:
+    """An ARC v1 file as the Internet Archive wrote them: the filedesc:// version block, then records.
+
+    Gzipped, every record is its own gzip member (as .arc.gz files are). `bad` puts a corrupt record
+    second: "length" (Archive-length not a number) or "short" (Archive-length less than the record).
+    """
+    spec = b"1 0 kfact\nURL IP-address Archive-date Content-type Archive-length\n"
+    records = [arc_record("filedesc://crawl.arc", spec, content_type="text/plain", ip="0.0.0.0"),
+               arc_record("http://news.example/1", http_response(ARTICLE_HTML.encode()))]
+    broken = http_response(page("깨진 기사: 한국의 반도체 수출은 지난달 120억 달러로 늘었다고 정부가 밝혔다.").encode())
+    if bad == "length":
+        records.append(arc_record("http://news.example/bad", broken, length="12x"))
+    elif bad == "short":
+        records.append(arc_record("http://news.example/bad", broken, length=str(len(broken) // 2)))
+    records += [arc_record("http://news.example/logo.png", http_response(b"\x89PNG....", "image/png"), "image/png"),
+                arc_record("http://news.example/2", http_response(page("미국의 지난해 투자액은 1099억 달러로 전년 대비 63% 늘었다.").encode()))]
+    data = b"".join(gzip.compress(r) for r in records) if gz else b"".join(records)
+    return data[:-40] if truncate_last else data
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_arc_records_become_articles_like_warc(tmp_path, gz):
+    path = tmp_path / ("crawl.arc.gz" if gz else "crawl.arc")
+    path.write_bytes(build_arc(gz))
+    items = list(iter_items([path]))
+    articles = [i.article for i in items if i.article]
+    assert not [i.reject for i in items if i.reject]
+    assert [i.skipped for i in items if i.skipped] == ["arc version block", "not HTML (image/png)"]
+    assert [a.url for a in articles] == ["http://news.example/1", "http://news.example/2"]
+    first = articles[0]
+    assert "13억3000만 달러" in first.text and "1099억 달러" in first.text and first.published == dt.date(2025, 4, 8)
+    assert "광고 스크립트" not in first.text and "정치" not in first.text
+    assert "전년 대비 63%" in articles[1].text
+    assert len({i.source for i in items}) == len(items) and all(i.source.startswith(f"{path}@") for i in items)
+    # ARC has no record ids (warcio makes up random ones): ours are the same on every read, for --resume.
+    assert all(a.id.startswith("urn:uuid:") for a in articles) and len({a.id for a in articles}) == 2
+    assert [a.id for a in articles] == [i.article.id for i in iter_items([path]) if i.article]
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("bad", ["length", "short"])
+def test_corrupt_arc_record_is_a_reject(tmp_path, gz, bad):
+    path = tmp_path / ("crawl.arc.gz" if gz else "crawl.arc")
+    path.write_bytes(build_arc(gz, bad=bad))
+    items = list(iter_items([path]))  # no exception
+    assert all((i.article is None) + (i.reject is None) + (i.skipped is None) == 2 for i in items)
+    assert [i.article.url for i in items if i.article] == ["http://news.example/1"]
+    rejects = [i.reject for i in items if i.reject]
+    assert len(rejects) == 1, [r.reason for r in rejects]
+    reason = rejects[0].reason
+    assert reason.startswith("corrupt ARC record") and "rest of the file" in reason
+    assert ("'12x' is not a number" in reason) if bad == "length" else ("Archive-length" in reason)
+    assert rejects[0].source == items[-1].source and items[-1].reject is not None  # nothing read after it
+    assert "깨진 기사" not in " ".join(i.article.text for i in items if i.article)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_truncated_or_unreadable_arc_is_a_reject(tmp_path, gz):
+    path = tmp_path / ("cut.arc.gz" if gz else "cut.arc")
+    path.write_bytes(build_arc(gz, truncate_last=True))
+    items = list(iter_items([path]))
+    assert [i.article.url for i in items if i.article] == ["http://news.example/1"]
+    assert [i.reject.reason.split(":")[0] for i in items if i.reject] == ["truncated ARC record"]
+    garbage = tmp_path / ("garbage.arc.gz" if gz else "garbage.arc")
+    garbage.write_bytes(gzip.compress(b"this is not an ARC file\n\n") if gz else b"\x00\x01 not arc")
+    warc = tmp_path / "named.arc"  # a WARC file under an ARC name is not read as WARC
+    warc.write_bytes(build_warc(False, truncate_last=False))
+    items = list(iter_items([garbage, warc]))
+    assert len(items) == 2 and all(i.reject is not None for i in items)
+    # Five words parse as an ARC header line (with "file" as its length); anything else does not parse.
+    assert all(i.reject.reason.startswith(("unreadable ARC", "corrupt ARC record")) for i in items)
+    assert "WARC/1.0" in items[1].reject.reason
 
 
 @pytest.mark.slow

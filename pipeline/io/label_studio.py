@@ -42,6 +42,31 @@ def labeling_config(labels: Sequence[str] = ENTITY_LABELS, indicators: Sequence[
     return "\n".join(lines)
 
 
+# Label Studio's snapshot export lists predictions by id only (`"predictions": [1]`) unless asked for complete
+# ones: Predictions → Complete predictions in the snapshot dialog, `serialization_options: {"predictions":
+# {"only_id": false}}` in the export API (the SDK's export_snapshot_create: serialization_options_predictions=False).
+ONLY_IDS_HINT = ("export the project again with complete predictions (snapshot export: Predictions → Complete "
+                 "predictions; export API: serialization_options.predictions.only_id = false)")
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _predictions(task: dict) -> tuple[list[dict], list, list[str]]:
+    """A task's full predictions, the ones given by id only, and what else is wrong with the list."""
+    raw = task.get("predictions")
+    if raw is None:
+        return [], [], []
+    if not isinstance(raw, list):
+        return [], [], [f"predictions is not a list but {type(raw).__name__}"]
+    full = [p for p in raw if isinstance(p, dict)]
+    ids = [p for p in raw if _is_id(p)]
+    other = [f"prediction {i} is not an object or an id but {type(p).__name__}"
+             for i, p in enumerate(raw) if p is not None and not isinstance(p, dict) and not _is_id(p)]
+    return full, ids, other
+
+
 def parse_task(task: Any, index: int, use_predictions: bool = False) -> TaskIn:
     if not isinstance(task, dict):
         return TaskIn(index, None, {}, problems=[f"not a JSON object but {type(task).__name__}"])
@@ -51,16 +76,29 @@ def parse_task(task: Any, index: int, use_predictions: bool = False) -> TaskIn:
     meta.setdefault("published", data.get("published"))
     parsed = TaskIn(index, data.get("text"), meta)
     annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+    # A prediction given only by id counts as no prediction: the export left its regions out.
+    predictions, prediction_ids, prediction_problems = _predictions(task)
     if annotations:
         # Several annotators: the most recently updated annotation is the corrected one.
         chosen = max(enumerate(annotations), key=lambda ia: (str(ia[1].get("updated_at") or ""), ia[0]))[1]
         results = chosen.get("result") or []
-    elif use_predictions and task.get("predictions"):
-        results = (task["predictions"][-1] or {}).get("result") or []
+    elif use_predictions and predictions:
+        results = predictions[-1].get("result") or []
     else:
-        has_predictions = bool(task.get("predictions"))
-        parsed.problems.append("no annotations" + (
-            " (only predictions: pass --use-predictions to import them as they are)" if has_predictions else ""))
+        if use_predictions and prediction_ids:
+            reason = (f"no annotations, and its predictions are only ids {prediction_ids[:5]} without their "
+                      f"regions; {ONLY_IDS_HINT}")
+        elif prediction_ids and not predictions:
+            reason = (f"no annotations; its predictions are only ids {prediction_ids[:5]}, which --use-predictions "
+                      f"cannot import either; {ONLY_IDS_HINT}")
+        elif predictions:
+            reason = "no annotations (only predictions: pass --use-predictions to import them as they are)"
+        else:
+            reason = "no annotations"
+        parsed.problems.extend([reason] + prediction_problems)
+        return parsed
+    if not isinstance(results, list):
+        parsed.problems.append(f"result is not a list but {type(results).__name__}")
         return parsed
     for item in results:
         kind = item.get("type") if isinstance(item, dict) else None

@@ -1,11 +1,12 @@
 """Input readers: every input record becomes an Article or a Reject with a reason.
 
 Formats: JSONL (optionally .gz), .txt files, .html/.htm files (main text by trafilatura),
-WARC/WARC.gz crawl archives (warcio), and directories of them. Nothing is lost silently: an
-unreadable line, a truncated gzip or WARC record, a bad encoding or an HTML page without main
-text yields a Reject. WARC records that are not articles at all (requests, metadata, non-HTML
-or non-2xx responses) are *skipped*: they become an Item with `skipped` set, which the batch
-runner counts separately (not as read, not as rejected).
+WARC/WARC.gz and ARC/ARC.gz crawl archives (warcio; ARC records are read as WARC ones), and
+directories of them. Nothing is lost silently: an unreadable line, a truncated gzip, WARC or ARC
+record, a bad encoding or an HTML page without main text yields a Reject. Archive records that
+are not articles at all (requests, metadata, non-HTML or non-2xx responses) are *skipped*: they
+become an Item with `skipped` set, which the batch runner counts separately (not as read, not
+as rejected).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import gzip
 import io
 import json
 import re
+import uuid
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +28,13 @@ TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json")
 HTML_SUFFIXES = (".html", ".htm")
 WARC_SUFFIXES = (".warc", ".warc.gz")
+ARC_SUFFIXES = (".arc", ".arc.gz")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 @dataclass
 class Item:
-    """One input record: an Article to process, a Reject to write, or (WARC only) a skipped non-article."""
+    """One input record: an Article to process, a Reject to write, or (WARC/ARC only) a skipped non-article."""
 
     article: Article | None
     reject: Reject | None
@@ -156,7 +159,7 @@ def read_html_file(path: Path, root: Path | None = None) -> Item:
     return Item(Article(id=record_id, text=page.text, published=page.published, title=page.title), None, source)
 
 
-# -- WARC ----------------------------------------------------------------------------------------
+# -- WARC and ARC ---------------------------------------------------------------------------------
 
 def read_warc(path: Path) -> Iterator[Item]:
     """HTML response records -> Articles (id = WARC-Record-ID, url = WARC-Target-URI).
@@ -165,36 +168,89 @@ def read_warc(path: Path) -> Iterator[Item]:
     whose payload ends early is rejected; so is any unreadable rest of the file (warcio stops
     quietly at a truncated gzip member, hence the size check at the end).
     """
-    from warcio.archiveiterator import ArchiveIterator
+    return _read_archive(path, "WARC")
+
+
+def read_arc(path: Path) -> Iterator[Item]:
+    """ARC v1 archives (the Internet Archive's format before WARC), plain or gzipped, read as WARC.
+
+    warcio converts each ARC record to a WARC response record (the `filedesc://` version block to
+    warcinfo, skipped). ARC has no record ids: an article's id is a UUID derived from the file
+    name and the record's offset, so it is the same on every run. ARC records are delimited only
+    by their declared length, so after a record whose length or header line is wrong the rest of
+    the file cannot be found again: that record and the rest of the file are rejected.
+    """
+    return _read_archive(path, "ARC")
+
+
+def _read_archive(path: Path, kind: str) -> Iterator[Item]:
+    from warcio.archiveiterator import ArchiveIterator, ARCIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     offset = 0
     try:
         size = path.stat().st_size
         with open(path, "rb") as handle:
-            records = ArchiveIterator(handle)
+            # An .arc file is parsed as ARC only (never as WARC), its records converted to WARC ones.
+            records = ARCIterator(handle, arc2warc=True) if kind == "ARC" else ArchiveIterator(handle)
             try:
                 for record in records:
-                    item = _warc_item(path, records, record)
+                    errors_before = records.err_count
+                    item = _warc_item(path, records, record, kind)
                     offset = records.offset
+                    if kind == "ARC":
+                        problem = _arc_header_problem(record)
+                        if problem is None and records.err_count > errors_before:
+                            problem = "not followed by a newline where its Archive-length says it ends"
+                        if problem is not None:  # one reject for the record and the rest of the file
+                            start = records.get_record_offset()
+                            yield Item(None, Reject(id=None, source=item.source, reason=(
+                                f"corrupt ARC record: {problem}; the rest of the file ({size - start} bytes from "
+                                f"offset {start}) is not read")), item.source)
+                            return
                     yield item
             except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
                 source = f"{path}@{offset}"
                 yield Item(None, Reject(id=None, source=source,
-                                        reason=f"unreadable WARC after offset {offset}: {type(error).__name__}: {error}"), source)
+                                        reason=f"unreadable {kind} after offset {offset}: {type(error).__name__}: {error}"), source)
                 return
             end = getattr(records, "offset", size)
             if end < size:
                 source = f"{path}@{end}"
                 yield Item(None, Reject(id=None, source=source,
-                                        reason=f"unreadable WARC tail: {size - end} bytes after offset {end} (truncated record?)"),
+                                        reason=f"unreadable {kind} tail: {size - end} bytes after offset {end} (truncated record?)"),
                            source)
     except OSError as error:
         source = f"{path}@{offset}"
-        yield Item(None, Reject(id=None, source=source, reason=f"cannot read WARC: {error.strerror or error}"), source)
+        yield Item(None, Reject(id=None, source=source, reason=f"cannot read {kind}: {error.strerror or error}"), source)
 
 
-def _warc_item(path: Path, records, record) -> Item:
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S")
+_IP_ADDRESS = re.compile(r"[0-9A-Fa-f.:]+|-")
+
+
+def _arc_header_problem(record) -> str | None:
+    """What is wrong with an ARC header line (`URL IP-address Archive-date Content-type Archive-length`).
+
+    warcio accepts any line with five space-separated fields as one (a non-numeric length becomes
+    an empty record), so a record that starts inside another record's content parses too.
+    """
+    headers = record.rec_headers
+    length = headers.get_header("Content-Length") or ""
+    if not length.isdigit():
+        return f"Archive-length {length!r} is not a number"
+    if record.rec_type == "warcinfo":  # the filedesc:// version block
+        return None
+    uri = headers.get_header("WARC-Target-URI") or ""
+    if not _URI_SCHEME.match(uri):
+        return f"URL {uri[:60]!r} has no scheme"
+    address = headers.get_header("WARC-IP-Address") or ""
+    if not _IP_ADDRESS.fullmatch(address):
+        return f"IP-address {address[:40]!r} is not one"
+    return None
+
+
+def _warc_item(path: Path, records, record, kind: str = "WARC") -> Item:
     headers = record.rec_headers
     record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>") or None
     url = headers.get_header("WARC-Target-URI")
@@ -209,16 +265,21 @@ def _warc_item(path: Path, records, record) -> Item:
     except (EOFError, OSError, ValueError, zlib.error) as caught:  # bad chunking or Content-Encoding
         error = caught
     remaining = getattr(record.raw_stream, "limit", 0) or 0
-    source = f"{path}@{records.get_record_offset()}"
+    offset = records.get_record_offset()
+    source = f"{path}@{offset}"
+    if kind == "ARC":  # warcio gives a converted ARC record a random WARC-Record-ID; ours is the same every run
+        record_id = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'arc:{path.name}@{offset}')}"
     if error is not None:
         return Item(None, Reject(id=record_id or url, source=source,
-                                 reason=f"unreadable WARC record payload: {type(error).__name__}: {error}"), source)
+                                 reason=f"unreadable {kind} record payload: {type(error).__name__}: {error}"), source)
     if getattr(record, "format", "warc") != "warc":  # warcio would read any text with a header line as ARC
         return Item(None, Reject(id=None, source=source, reason=f"not a WARC record (parsed as {record.format})"), source)
     if remaining > 0:
         declared = headers.get_header("Content-Length")
         return Item(None, Reject(id=record_id or url, source=source,
-                                 reason=f"truncated WARC record: {remaining} of {declared} bytes missing"), source)
+                                 reason=f"truncated {kind} record: {remaining} of {declared} bytes missing"), source)
+    if kind == "ARC" and record.rec_type == "warcinfo":
+        return Item(None, None, source, skipped="arc version block")
     if record.rec_type not in ("response", "resource"):
         return Item(None, None, source, skipped=f"warc {record.rec_type} record")
     if record.rec_type == "response":
@@ -241,7 +302,7 @@ def _warc_item(path: Path, records, record) -> Item:
     page = extract_html(html, url=url)
     record_id = record_id or url
     if record_id is None:
-        return Item(None, Reject(id=None, source=source, reason="WARC record has neither WARC-Record-ID nor target URI"), source)
+        return Item(None, Reject(id=None, source=source, reason=f"{kind} record has neither WARC-Record-ID nor target URI"), source)
     if page is None:
         return Item(None, Reject(id=record_id, source=source, reason="no main text in html"), source)
     return Item(Article(id=record_id, text=page.text, published=page.published, title=page.title, url=url), None, source)
@@ -270,6 +331,8 @@ def _read_path(path: Path, root: Path | None) -> Iterator[Item]:  # noqa: C901
         yield read_html_file(path, root)
     elif name.endswith(WARC_SUFFIXES):
         yield from read_warc(path)
+    elif name.endswith(ARC_SUFFIXES):
+        yield from read_arc(path)
     else:
         # Even inside a directory an unknown file is reported, so the counts always add up.
         yield Item(None, Reject(id=None, source=str(path), reason=f"unsupported input format: {path.suffix or 'no suffix'}"), str(path))

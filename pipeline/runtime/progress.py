@@ -14,7 +14,7 @@ from pipeline.io.readers import JSONL_SUFFIXES
 
 COUNT_MAX_BYTES = 256_000_000  # counting lines reads the inputs once more; above this it is not cheap
 COUNT_MAX_FILES = 200_000
-UNCOUNTABLE_SUFFIXES = (".warc", ".warc.gz")  # records per archive are only known by parsing it
+UNCOUNTABLE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")  # records per archive are only known by parsing it
 
 
 def count_records(inputs: list[Path], max_bytes: int = COUNT_MAX_BYTES, max_files: int = COUNT_MAX_FILES) -> int | None:
