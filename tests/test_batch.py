@@ -110,3 +110,32 @@ def test_full_disk_gives_a_clear_error_and_no_partial_line(tmp_path):
             writer.write('{"id": "lost"}')
     writer.close()
     assert path.read_text() == '{"id": "ok"}\n'
+
+
+# -- one writer per output ------------------------------------------------------------------------
+
+def test_a_second_run_on_a_locked_output_is_refused_with_the_pid(tiny_model, tmp_path):
+    import subprocess
+    import sys
+
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"id": "a", "text": "한국은 11위다."}, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\nfrom pipeline.runtime.lock import exclusive_output\n"
+         f"with exclusive_output(Path({str(out)!r})):\n    print('locked', flush=True)\n    time.sleep(60)\n"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(BatchError, match=f"pid {holder.pid}"):
+            run_batch([inp], BatchOptions(output=out, model_path=str(tiny_model)))
+        with pytest.raises(BatchError, match="another kfact run"):
+            run_batch([inp], BatchOptions(output=out, model_path=str(tiny_model), resume=True))
+        assert not out.exists()  # the refused runs wrote nothing
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder died without cleaning up: its lock file is stale and the next run takes it over
+    assert (tmp_path / "out.jsonl.lock").exists()
+    summary = run_batch([inp], BatchOptions(output=out, model_path=str(tiny_model)))
+    assert summary.written == 1 and not (tmp_path / "out.jsonl.lock").exists()

@@ -222,7 +222,18 @@ def run_batch(inputs: list[str | Path], options: BatchOptions,
               on_record: Callable[[Article, OutputRecord], None] | None = None) -> Summary:
     """`engine` (e.g. pipeline.runtime.ray_engine) processes the screened batches in place of the local workers; it must
     call `settle(batch, results)` once per batch, in order, so writing, rejects and resume stay here.
-    `on_record` sees every written record with its article, in input order (kfact annotate builds tasks there)."""
+    `on_record` sees every written record with its article, in input order (kfact annotate builds tasks there).
+    The output is locked for the run (OUT.lock): a second run on it is refused with the holder's pid."""
+    from pipeline.runtime.lock import OutputLocked, exclusive_output
+
+    try:
+        with exclusive_output(options.output):
+            return _run_batch(inputs, options, on_progress, engine, on_record)
+    except OutputLocked as error:
+        raise BatchError(str(error)) from None
+
+
+def _run_batch(inputs, options: BatchOptions, on_progress, engine, on_record) -> Summary:
     summary = Summary()
     started = time.perf_counter()
     rejects_path = options.rejects_path()
