@@ -513,3 +513,36 @@ def test_nfc_offsets_map_back_to_nonempty_runs(text):
     assert nfc == unicodedata.normalize("NFC", nfd) and len(starts) == len(ends) == len(nfc)
     assert all(a < b for a, b in zip(starts, ends)) and starts == sorted(starts) and ends == sorted(ends)
     assert (not nfd) or (starts[0] == 0 and ends[-1] == len(nfd))
+
+
+@pytest.mark.slow
+def test_a_gigabyte_line_in_a_gzip_is_rejected_unread(tmp_path):
+    """A 2 KB .jsonl.gz whose second line expands to 1 GiB without a newline: that line is rejected as too
+    long, read in chunks (peak RSS far below the line's size), and the records around it come out."""
+    import gzip
+    import zlib
+
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        handle.write(json.dumps({"id": "first", "text": "한국은 11위다."}, ensure_ascii=False).encode() + b"\n")
+        handle.write(b'{"id": "bomb", "text": "')
+        block = b"a" * (1 << 20)
+        for _ in range(1024):
+            handle.write(block)
+        handle.write(b'"}\n')
+        handle.write(json.dumps({"id": "last", "text": "미국은 1위다."}, ensure_ascii=False).encode() + b"\n")
+    assert path.stat().st_size < 2_000_000
+    script = (
+        "import json, sys\n"
+        "from pipeline.io.readers import iter_items, line_bound\n"
+        f"items = list(iter_items([{str(path)!r}], line_bound(1_000_000)))\n"
+        "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+        "print(json.dumps({'articles': [i.article.id for i in items if i.article],"
+        " 'rejects': [i.reject.reason for i in items if i.reject], 'peak_mb': int(hwm.split()[1]) / 1024}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["articles"] == ["first", "last"]
+    assert len(found["rejects"]) == 1 and found["rejects"][0].startswith("line too long: 1073741851 bytes")
+    assert found["peak_mb"] < 400, found  # holding the line would take over 1024 MB

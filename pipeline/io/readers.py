@@ -55,22 +55,65 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
-def _lines(handle) -> Iterator[bytes]:
+# A JSONL line may hold this many bytes; longer ones are rejected unread (see _lines). The batch runner
+# passes a bound derived from --max-chars; this default is for callers that give none.
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+_SKIP_CHUNK = 1024 * 1024
+
+
+@dataclass
+class LineTooLong:
+    size: int  # bytes up to and including the newline (or the end of the file)
+
+
+def line_bound(max_chars: int) -> int:
+    """Bytes a JSONL line may take for an article of max_chars: 4 bytes per char in UTF-8 or 6 as a JSON
+    escape, plus room for the other fields (a raw `html` field is longer than its text)."""
+    return max(1024 * 1024, 8 * max_chars + 1024 * 1024)
+
+
+def _bounded(readline, max_bytes: int) -> Iterator[bytes | LineTooLong]:
+    """Lines of at most max_bytes; a longer line is skipped in chunks, never held, and reported by size."""
+    while True:
+        line = readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) <= max_bytes or line.endswith(b"\n"):
+            yield line
+            continue
+        size = len(line)
+        del line
+        while True:
+            chunk = readline(_SKIP_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if chunk.endswith(b"\n"):
+                break
+        yield LineTooLong(size)
+
+
+def _lines(handle, max_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[bytes | LineTooLong]:
     """Byte lines of a JSONL file; a UTF-16 file (BOM first) is re-encoded line by line as UTF-8."""
     if handle.peek(2)[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-        yield from handle
+        yield from _bounded(handle.readline, max_bytes)
         return
-    for line in io.TextIOWrapper(handle, encoding="utf-16", newline="\n"):
-        yield line.encode("utf-8")
+    text = io.TextIOWrapper(handle, encoding="utf-16", newline="\n")
+    for line in _bounded(lambda n: text.readline(n // 2).encode("utf-8"), max_bytes):
+        yield line
 
 
-def read_jsonl(path: Path) -> Iterator[Item]:
+def read_jsonl(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Item]:
     opener = gzip.open if path.name.endswith(".gz") else open
     line_no = 0
     try:
         with opener(path, "rb") as handle:
-            for line_no, raw in enumerate(_lines(handle), 1):
+            for line_no, raw in enumerate(_lines(handle, max_line_bytes), 1):
                 source = f"{path}:{line_no}"
+                if isinstance(raw, LineTooLong):
+                    yield Item(None, Reject(id=None, source=source, reason=f"line too long: {raw.size} bytes "
+                                                                           f"> {max_line_bytes}"), source)
+                    continue
                 if not raw.strip():
                     continue
                 try:
@@ -308,23 +351,24 @@ def _warc_item(path: Path, records, record, kind: str = "WARC") -> Item:
     return Item(Article(id=record_id, text=page.text, published=page.published, title=page.title, url=url), None, source)
 
 
-def iter_items(inputs: list[str | Path]) -> Iterator[Item]:
-    """Walk the inputs in the given order; directories in sorted path order."""
+def iter_items(inputs: list[str | Path], max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Item]:
+    """Walk the inputs in the given order; directories in sorted path order. JSONL lines longer than
+    max_line_bytes are rejected without being read into memory."""
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                yield from _read_path(child, root=path)
+                yield from _read_path(child, root=path, max_line_bytes=max_line_bytes)
         elif path.exists():
-            yield from _read_path(path, root=None)
+            yield from _read_path(path, root=None, max_line_bytes=max_line_bytes)
         else:
             yield Item(None, Reject(id=None, source=str(path), reason="input path does not exist"), str(path))
 
 
-def _read_path(path: Path, root: Path | None) -> Iterator[Item]:  # noqa: C901
+def _read_path(path: Path, root: Path | None, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Item]:  # noqa: C901
     name = path.name.lower()
     if name.endswith(JSONL_SUFFIXES):
-        yield from read_jsonl(path)
+        yield from read_jsonl(path, max_line_bytes)
     elif name.endswith(TEXT_SUFFIXES):
         yield read_text_file(path, root)
     elif name.endswith(HTML_SUFFIXES):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from pipeline.io.readers import Item, iter_items
+from pipeline.io.readers import Item, iter_items, line_bound
 from pipeline.runtime.dedupe import text_hash
 from pipeline.schema import Article, Claim, Entity, OutputRecord, Reject
 
@@ -328,7 +328,7 @@ def _run_batch(inputs, options: BatchOptions, on_progress, engine, on_record) ->
             on_progress(summary)
 
     try:
-        batches = _batches(screened(iter_items(inputs)), options.batch_size)
+        batches = _batches(screened(iter_items(inputs, line_bound(options.max_chars))), options.batch_size)
         if engine is not None:
             engine(batches, options, settle)
         elif options.workers <= 1 and not options.spawn_workers:
