@@ -102,3 +102,22 @@ def test_extract_cli_with_onnx_backend_matches_torch(pipelines, onnx_model_dir, 
     missing = run_kfact("extract", str(sample), "-o", str(tmp_path / "x.jsonl"), "--model", str(onnx_model_dir),
                         "--backend", "onnx", "--onnx-path", str(tmp_path / "absent.onnx"))
     assert missing.returncode != 0 and "export-onnx" in missing.stderr
+
+
+def test_a_graph_from_other_weights_is_refused(onnx_model_dir, shipped_model, tmp_path):
+    import shutil
+
+    from pipeline.ner.backends import OnnxBackend
+
+    copy = tmp_path / "model"
+    shutil.copytree(onnx_model_dir, copy)
+    OnnxBackend.load(copy)  # a graph directory without weights: nothing to compare
+    shutil.copy(shipped_model / "model.safetensors", copy / "model.safetensors")
+    OnnxBackend.load(copy)  # the weights it was exported from: the stamp matches
+    stamp = copy / "model.onnx.source.json"
+    stamp.write_text(json.dumps({"weights_sha256": "0" * 64}), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="exported from other weights"):
+        OnnxBackend.load(copy)
+    stamp.unlink()
+    with pytest.raises(RuntimeError, match="re-export it"):
+        OnnxBackend.load(copy)

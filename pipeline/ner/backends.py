@@ -50,7 +50,7 @@ class OnnxBackend:
         a bare file name is looked up in the directory)."""
         from transformers import AutoConfig, AutoTokenizer
 
-        from pipeline.ner.onnx_export import make_session
+        from pipeline.ner.onnx_export import check_graph_matches, make_session
 
         _check_directory(path)
         try:
@@ -62,6 +62,7 @@ class OnnxBackend:
         if not graph.is_file():
             raise FileNotFoundError(f"no ONNX graph at {graph}: run `kfact export-onnx` (see README) "
                                     f"or set components.kfact_ner.onnx_path")
+        check_graph_matches(graph, path)
         # One intra-op thread per torch thread: workers run single-threaded, the main process uses the cores.
         return cls(make_session(graph, threads=torch_threads()), tokenizer, config)
 

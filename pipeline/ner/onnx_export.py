@@ -12,6 +12,7 @@ The files are derived from the model weights, so they are written beside them by
 from __future__ import annotations
 
 import contextlib
+import json
 import io
 import logging
 import shutil
@@ -92,6 +93,10 @@ def export_onnx(model_dir: str | Path, output_dir: str | Path | None = None, qua
             staged_int8.replace(int8)
     if output_dir.resolve() != model_dir.resolve():
         copy_model_files(model_dir, output_dir)
+    stamp = {"weights_sha256": weights_hash(model_dir)}
+    for graph in (fp32, int8):
+        if graph is not None:
+            source_stamp(graph).write_text(json.dumps(stamp), encoding="utf-8")
     return ExportResult(fp32=fp32, int8=int8, max_abs_diff=diff, argmax_agreement=agreement)
 
 
@@ -149,3 +154,34 @@ def copy_model_files(model_dir: Path, target: Path) -> None:
     for item in model_dir.iterdir():
         if item.is_file() and item.suffix not in (".onnx", ".safetensors", ".bin"):
             shutil.copy2(item, target / item.name)
+
+
+def weights_hash(model_dir: str | Path) -> str:
+    """SHA-256 of the weights a graph was exported from (model.safetensors)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(Path(model_dir) / "model.safetensors", "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_stamp(graph: Path) -> Path:
+    """The file beside a graph that names the weights it came from: model.onnx -> model.onnx.source.json."""
+    return graph.with_name(graph.name + ".source.json")
+
+
+def check_graph_matches(graph: Path, model_dir: str | Path) -> None:
+    """Refuse a graph exported from other weights than the directory's (or one with no record of its source).
+    A directory without weights (an exported graph with its tokenizer and config only) has nothing to differ."""
+    if not (Path(model_dir) / "model.safetensors").is_file():
+        return
+    stamp = source_stamp(graph)
+    if not stamp.is_file():
+        raise RuntimeError(f"{graph} has no {stamp.name}: it cannot be matched to the weights in {model_dir}; "
+                           f"re-export it with `kfact export-onnx --model {model_dir}`")
+    expected = json.loads(stamp.read_text(encoding="utf-8")).get("weights_sha256")
+    if expected != weights_hash(model_dir):
+        raise RuntimeError(f"{graph} was exported from other weights than {model_dir}/model.safetensors holds now; "
+                           f"re-export it with `kfact export-onnx --model {model_dir}`")
