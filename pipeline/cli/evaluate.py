@@ -30,7 +30,10 @@ def evaluate_models(gold: list[str], models: list, split: str, report: Optional[
     """Evaluate each model on the same gold records; print tables; write metrics.json + index.html."""
     from pipeline.evaluation.metrics import compare_results, evaluate_model
 
+    from pipeline.paths import resolve_model
+
     records = load_gold(gold, split)
+    models = [resolve_model(path) if path is not None else None for path in models]
     for path in models:
         if path is not None and not (Path(path) / "config.json").is_file():
             fail(f"{path} is not a model directory (no config.json)")
