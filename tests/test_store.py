@@ -308,3 +308,28 @@ def test_facts_in_a_pipe_are_tsv_with_whole_ids(built):
     assert us[2] == "ai_private_investment" and us[-1] == "109100000000: a1; 109900000000: a2"
     csv_out = CliRunner().invoke(app, ["facts", str(tmp_path / "out.duckdb"), "--format", "csv"])
     assert csv_out.output.splitlines()[0].startswith("subject_id,subject,indicator")
+
+
+def test_export_refuses_a_database_another_process_holds_open(built):
+    import subprocess
+    import sys
+
+    from pipeline.io.store import StoreBusy, export
+
+    _, jsonl, _, tmp_path = built
+    db = tmp_path / "out.duckdb"
+    before = db.read_bytes()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time\n"
+                               f"con = duckdb.connect({str(db)!r})\nprint('open', flush=True)\ntime.sleep(60)\n"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreBusy, match="open in another process"):
+            export(jsonl, None, db)
+        result = CliRunner().invoke(app, ["export", str(jsonl), "--duckdb", str(db)])
+        assert result.exit_code == 3 and "open in another process" in " ".join(result.output.split())
+    finally:
+        holder.kill()
+        holder.wait()
+    assert db.read_bytes() == before  # untouched
+    export(jsonl, None, db)  # free again

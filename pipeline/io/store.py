@@ -330,12 +330,46 @@ def build_duckdb(parquet_dir: Path, db_path: Path) -> None:
         raise
 
 
+class StoreBusy(OSError):
+    """The target database is held open by another process."""
+
+
+def ensure_not_held(db_path: Path) -> None:
+    """Refuse to replace a DuckDB file another process has open (DuckDB's own lock, which names its pid),
+    before any work is done, rather than failing deep inside DuckDB or swapping the file under a reader."""
+    import duckdb
+
+    if not db_path.exists():
+        return
+    try:
+        duckdb.connect(str(db_path)).close()
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise StoreBusy(f"{db_path} is open in another process; close it first ({str(error).splitlines()[0]})") \
+                from None
+        raise
+
+
 def export(jsonl: Path, parquet_dir: Path | None = None, db_path: Path | None = None,
            row_group_rows: int = ROW_GROUP_ROWS) -> ExportSummary:
     """Parquet tables and/or a DuckDB database from an extract JSONL; a DuckDB-only export
-    writes its Parquet into a temporary directory beside the database and removes it."""
+    writes its Parquet into a temporary directory beside the database and removes it. One export per
+    database at a time (DB.lock), and none while another process holds the database open."""
     if parquet_dir is None and db_path is None:
         raise ValueError("nothing to export: give a Parquet directory, a DuckDB path or both")
+    if db_path is None:
+        return _export(jsonl, parquet_dir, None, row_group_rows)
+    from pipeline.runtime.lock import OutputLocked, exclusive_output
+
+    try:
+        with exclusive_output(db_path):
+            ensure_not_held(db_path)
+            return _export(jsonl, parquet_dir, db_path, row_group_rows)
+    except OutputLocked as error:
+        raise StoreBusy(str(error)) from None
+
+
+def _export(jsonl: Path, parquet_dir: Path | None, db_path: Path | None, row_group_rows: int) -> ExportSummary:
     started = time.perf_counter()
     scratch = None
     if parquet_dir is None:
