@@ -56,12 +56,13 @@ def write_jsonl(path: Path, records: list[OutputRecord]) -> Path:
 
 
 def python_facts(records: list[OutputRecord]) -> dict[tuple, dict]:
-    """The facts view recomputed in plain Python from Claim.key(), to check the SQL against."""
+    """The facts view recomputed in plain Python from Claim.key() and the period, to check the SQL against."""
     groups: dict[tuple, list[tuple[str, float]]] = defaultdict(list)
     for record in records:
         for c in record.claims:
             if c.value is not None:
-                groups[c.key()].append((record.id, c.value))
+                subject, indicator, year, unit = c.key()
+                groups[(subject, indicator, year, c.period, unit)].append((record.id, c.value))
     facts = {}
     for key, pairs in groups.items():
         values = [v for _, v in pairs]
@@ -75,7 +76,7 @@ def python_facts(records: list[OutputRecord]) -> dict[tuple, dict]:
 def assert_facts_match(db: Path, records: list[OutputRecord]) -> list[dict]:
     rows = query_facts(db, limit=None)
     expected = python_facts(records)
-    got = {(r["subject_id"], r["indicator_id"], r["year"], r["unit"]): r for r in rows}
+    got = {(r["subject_id"], r["indicator_id"], r["year"], r["period"], r["unit"]): r for r in rows}
     assert set(got) == set(expected)
     for key, want in expected.items():
         row = got[key]
@@ -333,3 +334,18 @@ def test_export_refuses_a_database_another_process_holds_open(built):
         holder.wait()
     assert db.read_bytes() == before  # untouched
     export(jsonl, None, db)  # free again
+
+
+def test_monthly_figures_are_facts_of_their_own(tmp_path):
+    from pipeline.schema import Claim, Indicator, Span, Subject
+
+    def claim(value, period):
+        return Claim(subject=Subject(text="", type="COUNTRY", id="KR"), indicator=Indicator(id="exports", text="수출"),
+                     year=2024, period=period, value=value, unit="USD", value_span=Span(start=0, end=1, text="1"))
+
+    records = [OutputRecord(id="m", claims=[claim(5.0e10, "2024-03"), claim(5.6e10, "2024-04")]),
+               OutputRecord(id="n", claims=[claim(5.0e10, "2024-03")])]
+    db = tmp_path / "m.duckdb"
+    export(write_jsonl(tmp_path / "m.jsonl", records), None, db)
+    rows = assert_facts_match(db, records)
+    assert {(r["period"], r["n_articles"], r["conflict"]) for r in rows} == {("2024-03", 2, False), ("2024-04", 1, False)}

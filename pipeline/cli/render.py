@@ -199,7 +199,7 @@ def fact_rows(rows: list[dict]) -> list[dict]:
     for row in rows:
         sources = "; ".join(f"{_plain(s['value'])}: {','.join(s['article_ids'])}" for s in row["sources"])
         flat.append({"subject_id": row["subject_id"], "subject": row["subject_text"], "indicator": row["indicator_id"],
-                     "year": row["year"], "unit": row["unit"], "articles": row["n_articles"], "claims": row["n_sources"],
+                     "year": row["year"], "period": row.get("period"), "unit": row["unit"], "articles": row["n_articles"], "claims": row["n_sources"],
                      "median": row["median_value"], "conflict": row["conflict"], "sources": sources})
     return flat
 
@@ -223,7 +223,7 @@ def print_facts(rows: list[dict], db: Path, conflicts: bool) -> None:
         table.add_column(column, overflow="fold", justify="right" if column in ("articles", "claims", "median") else "left")
     for row in rows:
         fact = (f"{row['subject_text']} ({row['subject_id']})\n{row['indicator_id']}\n"
-                f"{row['year'] or 'year ?'}, {row['unit'] or 'unit ?'}")
+                f"{row['year'] or 'year ?'}{' ' + row['period'] if row.get('period') else ''}, {row['unit'] or 'unit ?'}")
         table.add_row(fact, str(row["n_articles"]), str(row["n_sources"]), _number(row["median_value"]),
                       "[bold red]yes" if row["conflict"] else "no", sources(row))
     Console().print(table)  # stdout: the listing is the command's output

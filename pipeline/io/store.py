@@ -78,7 +78,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("article_id", pa.string(), REQ), ("claim_index", pa.int32(), REQ),
         ("subject_id", pa.string(), REQ), ("subject_text", pa.string(), REQ), ("subject_type", pa.string(), REQ),
         ("indicator_id", pa.string(), REQ), ("indicator_text", pa.string(), REQ),
-        ("year", pa.int64(), OPT), ("value", pa.float64(), OPT), ("value_max", pa.float64(), OPT),
+        ("year", pa.int64(), OPT), ("period", pa.string(), OPT),
+        ("value", pa.float64(), OPT), ("value_max", pa.float64(), OPT),
         ("unit", pa.string(), OPT), ("approximate", pa.bool_(), REQ), ("confidence", pa.float64(), REQ),
         ("value_start", pa.int64(), REQ), ("value_end", pa.int64(), REQ), ("value_text", pa.string(), OPT),
         ("evidence_start", pa.int64(), OPT), ("evidence_end", pa.int64(), OPT), ("evidence_text", pa.string(), OPT),
@@ -118,7 +119,7 @@ def record_rows(data: dict[str, Any], line: int) -> dict[str, list[dict[str, Any
         claim_rows.append({
             "article_id": article_id, "claim_index": i, "subject_id": subject["id"], "subject_text": subject["text"],
             "subject_type": subject["type"], "indicator_id": indicator["id"], "indicator_text": indicator["text"],
-            "year": c.get("year"), "value": c.get("value"), "value_max": c.get("value_max"), "unit": c.get("unit"),
+            "year": c.get("year"), "period": c.get("period"), "value": c.get("value"), "value_max": c.get("value_max"), "unit": c.get("unit"),
             "approximate": c.get("approximate", False), "confidence": c.get("confidence", 1.0),
             "value_start": span["start"], "value_end": span["end"], "value_text": span.get("text"),
             "evidence_start": evidence.get("start"), "evidence_end": evidence.get("end"),
@@ -274,9 +275,10 @@ def _sql_string(value: str | Path) -> str:
 def facts_view_sql(tolerance: float = VALUE_TOLERANCE) -> str:
     """The `facts` view: the same (subject, indicator, year, unit) grouped across claims and articles.
 
-    NULL year or unit is a group of its own (IS NOT DISTINCT FROM), as in Claim.key().
+    NULL year or unit is a group of its own (IS NOT DISTINCT FROM), as in Claim.key(). Monthly, quarterly and
+    half-year figures (`period`) are facts of their own: March and April exports are not a conflict.
     """
-    key = "subject_id, indicator_id, year, unit"
+    key = "subject_id, indicator_id, year, period, unit"
     return f"""
 CREATE OR REPLACE VIEW facts AS
 WITH valued AS (SELECT * FROM claims WHERE value IS NOT NULL),
@@ -298,13 +300,14 @@ value_lists AS (
            list({{'value': value, 'n_claims': n_claims, 'article_ids': article_ids}} ORDER BY value) AS sources
     FROM per_value GROUP BY {key}
 )
-SELECT g.subject_id, g.subject_text, g.subject_type, g.indicator_id, g.indicator_text, g.year, g.unit,
+SELECT g.subject_id, g.subject_text, g.subject_type, g.indicator_id, g.indicator_text, g.year, g.period, g.unit,
        g.n_sources, g.n_articles, v.n_values, g.min_value, g.median_value, g.max_value,
        (g.max_value - g.min_value) > {tolerance!r} * greatest(abs(g.min_value), abs(g.max_value)) AS conflict,
        v.sources, g.max_confidence
 FROM groups g JOIN value_lists v
   ON g.subject_id = v.subject_id AND g.indicator_id = v.indicator_id
- AND g.year IS NOT DISTINCT FROM v.year AND g.unit IS NOT DISTINCT FROM v.unit
+ AND g.year IS NOT DISTINCT FROM v.year AND g.period IS NOT DISTINCT FROM v.period
+ AND g.unit IS NOT DISTINCT FROM v.unit
 """
 
 
