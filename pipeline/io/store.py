@@ -11,7 +11,7 @@ Tables (one row per ...):
   claims    claim:   article_id, claim_index, subject_*, indicator_*, year, value, value_max, unit,
                      approximate, confidence, value_start/end/text, evidence_start/end/text
 and the view
-  facts     one row per (subject_id, indicator_id, year, unit) over all claims with a value:
+  facts     one row per (subject_id, indicator_id, year, period, unit) over all claims with a value:
             n_sources (claims), n_articles, min/median/max value, n_values, `sources` (distinct values,
             each with its article ids), `conflict` (values differ by more than 0.5 %, the tolerance
             the evaluation uses to call two values the same).
