@@ -349,3 +349,30 @@ def test_monthly_figures_are_facts_of_their_own(tmp_path):
     export(write_jsonl(tmp_path / "m.jsonl", records), None, db)
     rows = assert_facts_match(db, records)
     assert {(r["period"], r["n_articles"], r["conflict"]) for r in rows} == {("2024-03", 2, False), ("2024-04", 1, False)}
+
+
+def test_append_adds_a_crawl_once_and_skips_or_replaces_known_ids(tmp_path):
+    from pipeline.io.store import query_facts
+
+    first, second = three_articles()[:2], three_articles()[2:]
+    db = tmp_path / "facts.duckdb"
+    export(write_jsonl(tmp_path / "a.jsonl", first), None, db)
+    crawl2 = write_jsonl(tmp_path / "b.jsonl", second + first[:1])  # one article the store already has
+    summary = export(crawl2, None, db, append="skip")
+    assert summary.appended == {"added": len(second), "skipped": 1, "replaced": 0}
+
+    def counts():
+        with duckdb.connect(str(db), read_only=True) as con:
+            return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "entities", "claims"))
+
+    everything = three_articles()
+    want = (len(everything), sum(len(r.entities) for r in everything), sum(len(r.claims) for r in everything))
+    assert counts() == want
+    assert_facts_match(db, everything)  # the facts view sees both crawls
+    export(crawl2, None, db, append="skip")  # the same crawl again changes nothing
+    assert counts() == want
+    replaced = export(crawl2, None, db, append="replace")
+    assert replaced.appended == {"added": 0, "skipped": 0, "replaced": len(second) + 1} and counts() == want
+    assert query_facts(db, limit=None)
+    result = CliRunner().invoke(app, ["export", str(crawl2), "--duckdb", str(db), "--append"])
+    assert result.exit_code == 0 and counts() == want

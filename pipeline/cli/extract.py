@@ -29,6 +29,9 @@ def extract(
                                                               "OUT.duckdb beside the JSONL."),
     tables: Optional[Path] = typer.Option(None, help="Directory for articles/entities/claims.parquet."),
     db: Optional[Path] = typer.Option(None, help="DuckDB file with the tables and the facts view."),
+    append: bool = typer.Option(False, "--append", help="Add this crawl to an existing database (-o/--db) "
+                                                        "instead of rebuilding it."),
+    on_duplicate: str = typer.Option("skip", help="With --append, an article id already stored: skip | replace."),
     backend: Optional[str] = typer.Option(None, help="Entity model runtime: torch | onnx (default: configs/pipeline.cfg)."),
     onnx_path: Optional[Path] = typer.Option(None, help="ONNX graph for --backend onnx (default: MODEL/model.onnx; "
                                                          "see kfact export-onnx)."),
@@ -86,7 +89,9 @@ def extract(
     if tables or db:
         from pipeline.cli.store import export_tables
 
-        export_tables(plan.journal, tables, db)
+        if on_duplicate not in ("skip", "replace"):
+            fail(f"--on-duplicate must be skip or replace, not {on_duplicate!r}")
+        export_tables(plan.journal, tables, db, on_duplicate if append else None)
         if not plan.journal_requested:
             # the run is complete and its tables are built: the journal was only what --resume would need
             plan.journal.unlink(missing_ok=True)

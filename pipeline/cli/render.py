@@ -39,6 +39,10 @@ def print_export_summary(result, jsonl: Path) -> None:
     where = ", ".join(str(p) for p in (result.parquet_dir, result.db_path) if p)
     console.print(f"tables: {result.records} articles, {result.entities} entities, {result.claims} claims "
                   f"-> {where} ({result.seconds:.1f} s)")
+    appended = getattr(result, "appended", None)
+    if appended and appended.get("added", -1) >= 0:
+        console.print(f"appended to {result.db_path}: {appended['added']} new articles, {appended['skipped']} "
+                      f"already there skipped, {appended['replaced']} replaced")
     if result.bad_lines:
         console.print(f"[yellow]warning:[/] {result.bad_lines} of {result.lines} lines in {jsonl} are not output "
                       f"records and are not in the tables:")

@@ -13,11 +13,13 @@ from pipeline.cli.render import (console, emit_rows, fact_rows, fail, print_expo
                                  row_format)
 
 
-def export_tables(jsonl: Path, tables: Optional[Path], db: Optional[Path]) -> None:
+def export_tables(jsonl: Path, tables: Optional[Path], db: Optional[Path], append: Optional[str] = None) -> None:
     from pipeline.io.store import export as export_store
 
+    if append and db is None:
+        fail("--append adds to a DuckDB database: give one (-o FILE.duckdb or --db FILE)")
     try:
-        result = export_store(jsonl, tables, db)
+        result = export_store(jsonl, tables, db, append=append)
     except OSError as error:
         fail(f"cannot write tables: {error}", code=3)
     print_export_summary(result, jsonl)
@@ -30,6 +32,8 @@ def export(
                                                                "Parquet tables: the format follows the name."),
     parquet: Optional[Path] = typer.Option(None, help="Directory for articles/entities/claims.parquet."),
     duckdb: Optional[Path] = typer.Option(None, help="DuckDB file (default, if nothing is given: OUTPUT.duckdb)."),
+    append: bool = typer.Option(False, "--append", help="Add to an existing database instead of rebuilding it."),
+    on_duplicate: str = typer.Option("skip", help="With --append, an article id already stored: skip | replace."),
 ) -> None:
     """Convert an extract output into Parquet tables and/or a DuckDB database with a facts view."""
     from pipeline.io.store import default_paths, infer_format
@@ -46,7 +50,9 @@ def export(
             parquet = to
     if parquet is None and duckdb is None:
         duckdb = default_paths(output, "duckdb")[1]
-    export_tables(output, parquet, duckdb)
+    if on_duplicate not in ("skip", "replace"):
+        fail(f"--on-duplicate must be skip or replace, not {on_duplicate!r}")
+    export_tables(output, parquet, duckdb, on_duplicate if append else None)
 
 
 def _is_duckdb(path: Path) -> bool:

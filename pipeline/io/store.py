@@ -139,6 +139,7 @@ class ExportSummary:
     parquet_dir: Path | None = None
     db_path: Path | None = None
     seconds: float = 0.0
+    appended: dict[str, int] | None = None  # --append: articles added, skipped or replaced
 
     def bad(self, line: int, reason: str) -> None:
         self.bad_lines += 1
@@ -311,6 +312,53 @@ FROM groups g JOIN value_lists v
 """
 
 
+DUPLICATE_POLICIES = ("skip", "replace")
+
+
+def append_duckdb(parquet_dir: Path, db_path: Path, on_duplicate: str = "skip") -> dict[str, int]:
+    """Add the tables in parquet_dir to an existing database: an article id already there is skipped (its
+    stored rows kept) or replaced (its rows deleted first), never duplicated. The database is copied aside,
+    changed there and moved into place, so a kill leaves the previous file intact. Returns the counts."""
+    import duckdb
+
+    if on_duplicate not in DUPLICATE_POLICIES:
+        raise ValueError(f"on_duplicate must be one of {DUPLICATE_POLICIES}, not {on_duplicate!r}")
+    if not db_path.is_file():
+        build_duckdb(parquet_dir, db_path)
+        return {"added": -1, "skipped": 0, "replaced": 0}
+    tmp = db_path.with_name(f".{db_path.name}.tmp")
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    shutil.copyfile(db_path, tmp)
+    new = {name: _sql_string(parquet_dir / f"{name}.parquet") for name in TABLES}
+    try:
+        with duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY_LIMIT}) as con:
+            con.execute(f"CREATE TEMP TABLE incoming AS SELECT id FROM read_parquet({new['articles']})")
+            present = con.execute("SELECT count(*) FROM incoming WHERE id IN (SELECT id FROM articles)").fetchone()[0]
+            total = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+            if on_duplicate == "replace":
+                con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM incoming)")
+                for name in ("entities", "claims"):
+                    con.execute(f"DELETE FROM {name} WHERE article_id IN (SELECT id FROM incoming)")
+                keep = "TRUE"
+            else:
+                con.execute("CREATE TEMP TABLE kept AS SELECT id FROM articles")
+                keep = "NOT (id IN (SELECT id FROM kept))"
+            con.execute(f"INSERT INTO articles SELECT * FROM read_parquet({new['articles']}) WHERE {keep}")
+            for name in ("entities", "claims"):
+                key = keep.replace("(id IN", "(article_id IN")
+                con.execute(f"INSERT INTO {name} SELECT * FROM read_parquet({new[name]}) WHERE {key}")
+            con.execute(facts_view_sql())
+            con.execute("CHECKPOINT")
+        os.replace(tmp, db_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if on_duplicate == "replace":
+        return {"added": total - present, "skipped": 0, "replaced": present}
+    return {"added": total - present, "skipped": present, "replaced": 0}
+
+
 def build_duckdb(parquet_dir: Path, db_path: Path) -> None:
     """Load the three Parquet tables into a new DuckDB file (built aside, then moved into place)."""
     import duckdb
@@ -354,10 +402,11 @@ def ensure_not_held(db_path: Path) -> None:
 
 
 def export(jsonl: Path, parquet_dir: Path | None = None, db_path: Path | None = None,
-           row_group_rows: int = ROW_GROUP_ROWS) -> ExportSummary:
+           row_group_rows: int = ROW_GROUP_ROWS, append: str | None = None) -> ExportSummary:
     """Parquet tables and/or a DuckDB database from an extract JSONL; a DuckDB-only export
     writes its Parquet into a temporary directory beside the database and removes it. One export per
-    database at a time (DB.lock), and none while another process holds the database open."""
+    database at a time (DB.lock), and none while another process holds the database open. `append`
+    ("skip" or "replace" for article ids already stored) adds to an existing database instead of rebuilding it.""" 
     if parquet_dir is None and db_path is None:
         raise ValueError("nothing to export: give a Parquet directory, a DuckDB path or both")
     if db_path is None:
@@ -367,12 +416,13 @@ def export(jsonl: Path, parquet_dir: Path | None = None, db_path: Path | None = 
     try:
         with exclusive_output(db_path):
             ensure_not_held(db_path)
-            return _export(jsonl, parquet_dir, db_path, row_group_rows)
+            return _export(jsonl, parquet_dir, db_path, row_group_rows, append)
     except OutputLocked as error:
         raise StoreBusy(str(error)) from None
 
 
-def _export(jsonl: Path, parquet_dir: Path | None, db_path: Path | None, row_group_rows: int) -> ExportSummary:
+def _export(jsonl: Path, parquet_dir: Path | None, db_path: Path | None, row_group_rows: int,
+            append: str | None = None) -> ExportSummary:
     started = time.perf_counter()
     scratch = None
     if parquet_dir is None:
@@ -380,7 +430,9 @@ def _export(jsonl: Path, parquet_dir: Path | None, db_path: Path | None, row_gro
         scratch = Path(tempfile.mkdtemp(prefix=f".{db_path.name}.", dir=db_path.parent))
     try:
         summary = write_parquet(jsonl, parquet_dir or scratch, row_group_rows)
-        if db_path is not None:
+        if db_path is not None and append:
+            summary.appended = append_duckdb(parquet_dir or scratch, db_path, append)
+        elif db_path is not None:
             build_duckdb(parquet_dir or scratch, db_path)
     finally:
         if scratch is not None:
