@@ -22,7 +22,7 @@ run: install
 	$(BIN)/kfact summarize out/sample.jsonl
 
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 # After a deliberate retrain: rewrite the model-regression group's golden outputs (tests/golden/).
 golden: install
