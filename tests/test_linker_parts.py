@@ -108,3 +108,62 @@ def test_suggest_ranks_other_phrases_by_articles(tmp_path):
     found = suggest(out)
     assert found[0].phrase.startswith("특허 출원") and len(found[0].articles) == 2
     assert "수출" not in {s.phrase for s in found}  # only `other` claims are suggestions
+
+
+def test_import_and_the_linker_build_the_same_claim_on_gold(shipped_linker, nlp_blank):
+    """kfact import's ClaimBuilder goes through ClaimLinker.claims_for: given the linker's own choices it must
+    give the linker's own claims (one way to build a claim)."""
+    from pipeline.linking.relations import ClaimBuilder
+
+    text = "한국의 AI 민간 투자는 지난해 13억3000만 달러로 전년(13억9000만 달러)보다 줄었다. 한국은 11위였다."
+    spans = [("한국", "COUNTRY"), ("지난해", "DATE"), ("13억3000만 달러", "MONEY"), ("전년", "DATE"),
+             ("13억9000만 달러", "MONEY"), ("한국", "COUNTRY"), ("11위", "QUANTITY")]
+    record = make_record(text, spans)
+    doc = docs_with_gold_entities(nlp_blank, [record])[0]
+    linked = [c for c, _ in shipped_linker.link(doc)]
+    assert linked
+    subject = next(e for e in record.entities if e.label == "COUNTRY")
+    relations = [((c.value_span.start, c.value_span.end), (subject.start, subject.end, "COUNTRY"), c.indicator.id)
+                 for c in linked]
+    built = ClaimBuilder(shipped_linker).build(text, "2025-04-08", [(e.start, e.end, e.label) for e in record.entities],
+                                               relations, proposed=[])
+    assert [(c["subject"]["id"], c["indicator"]["id"], c["year"], c["unit"], c["value"]) for c in built] == \
+           [(c.subject.id, c.indicator.id, c.year, c.unit, c.value) for c in linked]
+
+
+# Paraphrases written from scratch, each sharing no alias with configs/indicators.toml: the indicator must be
+# among the 5 nearest descriptions by e5 alone (no training). The bar (2 of 3 per indicator on average,
+# 24 of 36) was set before the first run.
+PARAPHRASES = {
+    "notable_ai_models": ["주목받은 AI 모델 개수는 40개였다", "눈에 띄는 인공지능 모델을 40개 내놓았다",
+                          "대표적인 AI 모델 출시 건수가 40건에 달했다"],
+    "ai_private_investment": ["AI 스타트업에 몰린 민간 자금은 13억 달러였다", "기업들이 인공지능에 쏟아부은 돈이 13억 달러",
+                              "벤처캐피털이 AI 분야에 넣은 금액은 13억 달러"],
+    "ai_patents_per_100k": ["인구 대비 인공지능 특허 출원이 가장 많았다", "주민 10만 명당 AI 특허가 17건",
+                            "사람 수에 비해 인공지능 발명 등록이 많다"],
+    "exports": ["해외로 내다 판 반도체가 100억 달러어치", "외국에 판매한 물건 값이 600억 달러", "바다 건너 팔려나간 자동차 규모"],
+    "unemployment_rate": ["일자리를 찾지 못한 사람의 비율이 3%", "구직 중인데 직장이 없는 이들의 비중", "일을 원하지만 쉬는 사람 비율"],
+    "population": ["이 나라에 사는 사람은 5100만 명", "주민 수가 5100만 명을 넘었다", "국민 수는 5100만 명 수준"],
+    "casualties": ["이번 사고로 숨진 사람은 12명", "목숨을 잃거나 다친 이가 30명", "희생된 이들이 늘었다"],
+    "inflation_rate": ["장바구니 물가가 3% 올랐다", "생활에 드는 값이 작년보다 3% 뛰었다", "물건 값 오름세가 3%"],
+    "gov_ai_budget": ["정부가 인공지능에 배정한 나랏돈은 1조8000억 원", "AI 분야 국가 재정 투입이 1조 원",
+                      "인공지능 육성에 쓰는 세금 1조 원"],
+    "revenue": ["회사가 벌어들인 돈이 10조 원", "한 해 판매로 거둔 금액은 10조 원", "장사로 들어온 돈 10조 원"],
+    "attendance": ["한국을 찾은 외국 손님이 1000만 명", "해외에서 놀러 온 사람이 1000만 명", "관광하러 입국한 외국인 수"],
+    "fertility_rate": ["여성 한 명이 평생 낳는 아이 수는 0.72명", "아이를 낳는 비율이 0.72", "가임 여성당 자녀 수 0.72명"],
+}
+
+
+def test_paraphrases_reach_their_indicator_by_description(shipped_linker):
+    from pipeline.linking.semantic import ValueTexts
+
+    ids = [i.id for i in shipped_linker.indicators]
+    missing = [k for k in PARAPHRASES if k not in ids]
+    assert not missing, f"not in the taxonomy: {missing}"
+    texts = [(indicator, sentence) for indicator, sentences in PARAPHRASES.items() for sentence in sentences]
+    sims, _ = shipped_linker.semantics.similarities([ValueTexts(s, s, "", "") for _, s in texts])
+    hits = [indicator in [ids[j] for j in sims["sentence"][row].argsort()[::-1][:5]]
+            for row, (indicator, _) in enumerate(texts)]
+    missed = [s for (_, s), hit in zip(texts, hits) if not hit]
+    print(f"paraphrases in the top 5: {sum(hits)} of {len(hits)}; missed: {missed}")
+    assert sum(hits) >= 24, missed
