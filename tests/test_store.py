@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.evaluation.metrics import VALUE_TOLERANCE
 from pipeline.schema import Claim, Entity, Indicator, OutputRecord, Span, Subject
-from pipeline.io.store import default_paths, export, query_facts
+from pipeline.io.outputs import default_paths
+from pipeline.io.store import export, query_facts
 from tests.conftest import SHARED, run_kfact
 
 COUNTRY = {"US": "미국", "KR": "한국", "CN": "중국"}
@@ -258,7 +259,7 @@ def test_extract_seeds_to_duckdb(shipped_model, tmp_path):
 # -- outputs named as asked -----------------------------------------------------------------------
 
 def test_output_format_follows_the_name(tmp_path):
-    from pipeline.io.store import plan_outputs
+    from pipeline.io.outputs import plan_outputs
 
     db = plan_outputs(tmp_path / "facts.duckdb")
     assert (db.format, db.db, db.tables, db.journal_requested) == ("duckdb", tmp_path / "facts.duckdb", None, False)

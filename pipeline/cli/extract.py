@@ -47,7 +47,7 @@ def extract(
                                      "reaches this, e.g. 0.9 (default: off)."),
 ) -> None:
     """Extract entities with normalized values, and claims, from news articles."""
-    from pipeline.io.store import plan_outputs
+    from pipeline.io.outputs import plan_outputs
     from pipeline.runtime.batch import BatchError, BatchOptions, run_batch
     from pipeline.runtime.progress import count_records, extract_progress
 

@@ -36,7 +36,7 @@ def export(
     on_duplicate: str = typer.Option("skip", help="With --append, an article id already stored: skip | replace."),
 ) -> None:
     """Convert an extract output into Parquet tables and/or a DuckDB database with a facts view."""
-    from pipeline.io.store import default_paths, infer_format
+    from pipeline.io.outputs import default_paths, infer_format
 
     if not output.is_file():
         fail(f"{output} is not a file")

@@ -26,6 +26,7 @@ import tempfile
 import time
 import types
 import typing
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -315,52 +316,10 @@ FROM groups g JOIN value_lists v
 DUPLICATE_POLICIES = ("skip", "replace")
 
 
-def append_duckdb(parquet_dir: Path, db_path: Path, on_duplicate: str = "skip") -> dict[str, int]:
-    """Add the tables in parquet_dir to an existing database: an article id already there is skipped (its
-    stored rows kept) or replaced (its rows deleted first), never duplicated. The database is copied aside,
-    changed there and moved into place, so a kill leaves the previous file intact. Returns the counts."""
-    import duckdb
-
-    if on_duplicate not in DUPLICATE_POLICIES:
-        raise ValueError(f"on_duplicate must be one of {DUPLICATE_POLICIES}, not {on_duplicate!r}")
-    if not db_path.is_file():
-        build_duckdb(parquet_dir, db_path)
-        return {"added": -1, "skipped": 0, "replaced": 0}
-    tmp = db_path.with_name(f".{db_path.name}.tmp")
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    shutil.copyfile(db_path, tmp)
-    new = {name: _sql_string(parquet_dir / f"{name}.parquet") for name in TABLES}
-    try:
-        with duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY_LIMIT}) as con:
-            con.execute(f"CREATE TEMP TABLE incoming AS SELECT id FROM read_parquet({new['articles']})")
-            present = con.execute("SELECT count(*) FROM incoming WHERE id IN (SELECT id FROM articles)").fetchone()[0]
-            total = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
-            if on_duplicate == "replace":
-                con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM incoming)")
-                for name in ("entities", "claims"):
-                    con.execute(f"DELETE FROM {name} WHERE article_id IN (SELECT id FROM incoming)")
-                keep = "TRUE"
-            else:
-                con.execute("CREATE TEMP TABLE kept AS SELECT id FROM articles")
-                keep = "NOT (id IN (SELECT id FROM kept))"
-            con.execute(f"INSERT INTO articles SELECT * FROM read_parquet({new['articles']}) WHERE {keep}")
-            for name in ("entities", "claims"):
-                key = keep.replace("(id IN", "(article_id IN")
-                con.execute(f"INSERT INTO {name} SELECT * FROM read_parquet({new[name]}) WHERE {key}")
-            con.execute(facts_view_sql())
-            con.execute("CHECKPOINT")
-        os.replace(tmp, db_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if on_duplicate == "replace":
-        return {"added": total - present, "skipped": 0, "replaced": present}
-    return {"added": total - present, "skipped": present, "replaced": 0}
-
-
-def build_duckdb(parquet_dir: Path, db_path: Path) -> None:
-    """Load the three Parquet tables into a new DuckDB file (built aside, then moved into place)."""
+@contextmanager
+def _staged_database(db_path: Path, start_from_existing: bool):
+    """A connection to a copy of the database (or a new file) beside it; on success the facts view is
+    (re)created, the file checkpointed and moved into place, so a kill leaves the previous file intact."""
     import duckdb
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -368,17 +327,55 @@ def build_duckdb(parquet_dir: Path, db_path: Path) -> None:
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
     try:
+        if start_from_existing:
+            shutil.copyfile(db_path, tmp)
         # DuckDB's default memory limit is 80 % of RAM, shared with extract workers; a cap makes it spill instead.
         with duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY_LIMIT}) as con:
-            for name in TABLES:
-                # DuckDB streams the Parquet file in; no Python rows in between.
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet({_sql_string(parquet_dir / f'{name}.parquet')})")
+            yield con
             con.execute(facts_view_sql())
             con.execute("CHECKPOINT")
         os.replace(tmp, db_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def append_duckdb(parquet_dir: Path, db_path: Path, on_duplicate: str = "skip") -> dict[str, int]:
+    """Add the tables in parquet_dir to an existing database: an article id already there is skipped (its
+    stored rows kept) or replaced (its rows deleted first), never duplicated. Returns the counts."""
+    if on_duplicate not in DUPLICATE_POLICIES:
+        raise ValueError(f"on_duplicate must be one of {DUPLICATE_POLICIES}, not {on_duplicate!r}")
+    if not db_path.is_file():
+        build_duckdb(parquet_dir, db_path)
+        return {"added": -1, "skipped": 0, "replaced": 0}
+    new = {name: _sql_string(parquet_dir / f"{name}.parquet") for name in TABLES}
+    with _staged_database(db_path, start_from_existing=True) as con:
+        con.execute(f"CREATE TEMP TABLE incoming AS SELECT id FROM read_parquet({new['articles']})")
+        present = con.execute("SELECT count(*) FROM incoming WHERE id IN (SELECT id FROM articles)").fetchone()[0]
+        total = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+        if on_duplicate == "replace":
+            con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM incoming)")
+            for name in ("entities", "claims"):
+                con.execute(f"DELETE FROM {name} WHERE article_id IN (SELECT id FROM incoming)")
+            keep = "TRUE"
+        else:
+            con.execute("CREATE TEMP TABLE kept AS SELECT id FROM articles")
+            keep = "NOT (id IN (SELECT id FROM kept))"
+        con.execute(f"INSERT INTO articles SELECT * FROM read_parquet({new['articles']}) WHERE {keep}")
+        for name in ("entities", "claims"):
+            key = keep.replace("(id IN", "(article_id IN")
+            con.execute(f"INSERT INTO {name} SELECT * FROM read_parquet({new[name]}) WHERE {key}")
+    if on_duplicate == "replace":
+        return {"added": total - present, "skipped": 0, "replaced": present}
+    return {"added": total - present, "skipped": present, "replaced": 0}
+
+
+def build_duckdb(parquet_dir: Path, db_path: Path) -> None:
+    """Load the three Parquet tables into a new DuckDB file (built aside, then moved into place)."""
+    with _staged_database(db_path, start_from_existing=False) as con:
+        for name in TABLES:
+            # DuckDB streams the Parquet file in; no Python rows in between.
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet({_sql_string(parquet_dir / f'{name}.parquet')})")
 
 
 class StoreBusy(OSError):
@@ -440,59 +437,6 @@ def _export(jsonl: Path, parquet_dir: Path | None, db_path: Path | None, row_gro
     summary.parquet_dir, summary.db_path = parquet_dir, db_path
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-OUTPUT_FORMATS = ("jsonl", "parquet", "duckdb")
-
-
-@dataclass(frozen=True)
-class OutputPlan:
-    """Where one extract run writes: the JSONL journal the batch appends to (and --resume reads), and the
-    tables or database built from it at the end."""
-
-    format: str
-    journal: Path
-    tables: Path | None = None
-    db: Path | None = None
-    journal_requested: bool = True  # False: the journal is only the run's scratch, removed once the run is complete
-
-
-def infer_format(output: Path) -> str:
-    """jsonl | parquet | duckdb from `-o`: .duckdb/.db, .parquet or an existing directory, else JSONL."""
-    name = output.name.lower()
-    if name.endswith((".duckdb", ".db")):
-        return "duckdb"
-    if name.endswith(".parquet") or output.is_dir():
-        return "parquet"
-    return "jsonl"
-
-
-def plan_outputs(output: Path, fmt: str | None = None, tables: Path | None = None, db: Path | None = None) -> OutputPlan:
-    """`-o facts.duckdb` is the database, `-o tables.parquet` (or a directory) the Parquet tables, anything else
-    the JSONL. An explicit format with a JSONL `-o` keeps the older form: OUT.jsonl plus OUT.duckdb or OUT/."""
-    fmt = fmt or infer_format(output)
-    if fmt not in OUTPUT_FORMATS:
-        raise ValueError(f"unknown output format {fmt!r}; choose from {', '.join(OUTPUT_FORMATS)}")
-    named = infer_format(output)
-    if fmt == "jsonl" or named != fmt:  # -o names the JSONL itself
-        default_tables, default_db = default_paths(output, fmt)
-        return OutputPlan(fmt, output, tables or default_tables, db or default_db, True)
-    journal = output.with_name(output.name + ".jsonl") if output.is_dir() or not output.suffix \
-        else output.with_suffix(".jsonl")
-    if fmt == "duckdb":
-        return OutputPlan(fmt, journal, tables, output, False)
-    return OutputPlan(fmt, journal, output, db, False)
-
-
-def default_paths(output: Path, fmt: str) -> tuple[Path | None, Path | None]:
-    """Where `extract -o OUT.jsonl --format F` puts its tables: OUT/ (Parquet) or OUT.duckdb
-    (OUT.x.tables/ and OUT.x.duckdb for an output not named .jsonl, so the directory never is the file)."""
-    stem = output.name.removesuffix(".jsonl")
-    if fmt == "parquet":
-        return output.with_name(stem if stem != output.name else stem + ".tables"), None
-    if fmt == "duckdb":
-        return None, output.with_name(stem + ".duckdb")
-    return None, None
 
 
 # -- querying -------------------------------------------------------------------------------------
