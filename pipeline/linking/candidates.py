@@ -181,8 +181,6 @@ def indicator_matrix(indicators: Sequence[IndicatorDef], sims: dict[str, np.ndar
 
 
 KNN_NEIGHBOURS = 10
-KNN_COLUMNS = ("knn_vote", "knn_nearest", "knn_best_sim")
-UNSEEN_TYPE = "__unseen__"  # the context vector of an indicator without training claims
 
 
 class ContextMemory:
@@ -195,16 +193,13 @@ class ContextMemory:
         self.labels = labels.astype(np.int64)  # indicator row (K = other)
         self.articles = np.asarray(articles)
 
-    def fill(self, x: np.ndarray, context: np.ndarray, exclude_article: str | None = None,
-             exclude_labels: np.ndarray | None = None) -> None:
+    def fill(self, x: np.ndarray, context: np.ndarray, exclude_article: str | None = None) -> None:
         if not len(self.contexts) or context is None:
             return
         col = {name: i for i, name in enumerate(INDICATOR_FEATURES)}
         sims = self.contexts @ context.astype(np.float32) / 2.0  # mean of the two halves' cosines
         if exclude_article is not None:
             sims = np.where(self.articles == exclude_article, -np.inf, sims)
-        if exclude_labels is not None and len(exclude_labels):
-            sims = np.where(np.isin(self.labels, exclude_labels), -np.inf, sims)
         order = np.argsort(-sims)[:KNN_NEIGHBOURS]
         order = order[np.isfinite(sims[order])]
         if not len(order):

@@ -22,8 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.linking.candidates import (INDICATOR_FEATURES, SUBJECT_FEATURES, UNSEEN_TYPE, YEAR_FEATURES,
-                                         ContextMemory)
+from pipeline.linking.candidates import INDICATOR_FEATURES, SUBJECT_FEATURES, YEAR_FEATURES, ContextMemory
 
 
 def rows(feature_dicts: Sequence[dict[str, float]], names: Sequence[str]) -> np.ndarray:
@@ -49,12 +48,8 @@ class BilinearRanker:
         if context is not None and len(self.vectors) and len(context) == self.vectors.shape[1]:
             index = {t: i for i, t in enumerate(self.types)}
             bilinear = self.vectors @ context
-            # a type never seen in training takes the vector learned for held-out types (zero-shot episodes in
-            # training); a scorer without one gives it the typical affinity of the seen types
-            if UNSEEN_TYPE in index:
-                unseen = float(bilinear[index[UNSEEN_TYPE]])
-            else:
-                unseen = float(np.mean([bilinear[i] for t, i in index.items() if t != "other"])) if index else 0.0
+            # a type never seen in training gets the typical affinity of the seen types
+            unseen = float(np.mean([bilinear[i] for t, i in index.items() if t != "other"])) if index else 0.0
             s = s + np.array([bilinear[index[t]] if t in index else unseen for t in types])
         return s
 

@@ -20,8 +20,8 @@ import numpy as np
 
 from pipeline.evaluation.metrics import claim_metrics, docs_with_gold_entities
 from pipeline.io.annotations import AnnotatedRecord
-from pipeline.linking.candidates import (CLAIM_FEATURES, INDICATOR_FEATURES, KNN_COLUMNS, SUBJECT_FEATURES,
-                                         UNSEEN_TYPE, YEAR_FEATURES, ContextMemory, subject_type, year_type)
+from pipeline.linking.candidates import (CLAIM_FEATURES, INDICATOR_FEATURES, SUBJECT_FEATURES, YEAR_FEATURES,
+                                         ContextMemory, subject_type, year_type)
 from pipeline.linking.linker import ClaimLinker, Decision, ValueCase
 from pipeline.linking.scorers import BilinearRanker, LearnedScorer, LogisticModel, RuleScorer, rows
 
@@ -31,10 +31,6 @@ THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 
 L2_WEIGHTS, L2_VECTORS = 0.001, 0.05
 VECTORLESS = ()  # candidate types without a context vector (tried: `other` alone; no gain on dev)
 OTHER_BIASES = (0.0, -0.5, -1.0, -1.5, -2.0, -3.0)
-# Zero-shot episodes: the seen indicators are dealt into folds, and each indicator example is copied with
-# `ZERO_SHOT_COPIES` folds treated as never seen (see zero_shot_episodes). Off: on dev, 1 copy gave claim F1
-# 0.363 and 2 copies 0.362 against 0.374 without (2026-12-01)
-ZERO_SHOT_FOLDS, ZERO_SHOT_COPIES = 4, 0
 
 
 @dataclass
@@ -207,41 +203,6 @@ def context_memory(walks: list[GoldWalk]) -> ContextMemory | None:
     return memory
 
 
-def zero_shot_episodes(walks: list[GoldWalk], memory: ContextMemory | None, folds: int = ZERO_SHOT_FOLDS,
-                       copies: int = ZERO_SHOT_COPIES, seed: int = 0) -> RankExamples:
-    """Copies of the indicator examples in which a fold of the seen indicators is treated as never seen: they
-    get no neighbours from the memory and the shared unseen-type vector instead of their own. Without these,
-    the ranker learns that the right indicator is always one with neighbours and a vector of its own, and an
-    indicator the training claims never use (a new report's topic) loses to `other` even where its aliases
-    and its description fit; with them, it learns how such an indicator wins."""
-    examples = RankExamples()
-    if folds < 2 or copies < 1:
-        return examples
-    other = len(walks[0].linker.indicators) if walks else 0
-    seen = sorted({pos[0] for w in walks for pos in w.indicators.positives} - {other})
-    rng = np.random.default_rng(seed)
-    fold_of = {label: i % folds for i, label in enumerate(rng.permutation(seen))}
-    held_out = [np.array([label for label, f in fold_of.items() if f == k]) for k in range(folds)]
-    knn = [INDICATOR_FEATURES.index(name) for name in KNN_COLUMNS]
-    for w in walks:
-        for x, types, context, positives in zip(w.indicators.x, w.indicators.types, w.indicators.contexts,
-                                                 w.indicators.positives):
-            gold_fold = fold_of.get(positives[0])
-            chosen = [gold_fold] if gold_fold is not None else []
-            rest = [k for k in range(folds) if k != gold_fold]
-            chosen += list(rng.choice(rest, size=max(0, copies - len(chosen)), replace=False)) if rest else []
-            for k in chosen[:copies]:
-                held = held_out[k]
-                x_held = x.copy()
-                x_held[:, knn] = 0.0
-                if memory is not None:
-                    memory.fill(x_held, context, exclude_article=w.article, exclude_labels=held)
-                held_set = set(held.tolist())
-                examples.add(x_held, [UNSEEN_TYPE if i in held_set else t for i, t in enumerate(types)], context,
-                             positives)
-    return examples
-
-
 def evaluate_linker(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord]) -> dict:
     predicted = {r.id: [c for c, _ in linker.link(d)] for d, r in zip(docs, records)}
     return claim_metrics({r.id: list(r.claims) for r in records}, predicted)
@@ -262,7 +223,7 @@ def threshold_sweep(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord
 
 def fit_scorer(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord], log=print,
                l2_weights: float = L2_WEIGHTS, l2_vectors: float = L2_VECTORS,
-               rounds: int = 1, zero_shot_copies: int = ZERO_SHOT_COPIES) -> tuple[LearnedScorer, dict]:
+               rounds: int = 1) -> tuple[LearnedScorer, dict]:
     """Rankers on a walk with the rules (their candidates and features do not depend on the scorer), then the
     claim model on features computed with the fitted rankers."""
     taxonomy = linker.taxonomy
@@ -274,7 +235,6 @@ def fit_scorer(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord], lo
         merged["subject"].extend(w.subjects)
         merged["indicator"].extend(w.indicators)
         merged["year"].extend(w.years)
-    merged["indicator"].extend(zero_shot_episodes(first, memory, copies=zero_shot_copies))
     counts = {k: len(v.x) for k, v in merged.items()}
     missing = {k: v.missing for k, v in merged.items()}
     log(f"ranking examples {counts}; gold choice not among the candidates {missing}")
