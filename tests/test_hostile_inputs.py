@@ -296,6 +296,16 @@ def test_number_edges_without_a_value(text):
 # -- a long article (2 M chars; its memory and time are measured by `kfact bench`) ------------------------
 
 @functools.lru_cache(maxsize=1)
+def run_in_child(script: str) -> dict:
+    """Run `script` in a fresh Python; it leaves a dict in `result`, returned with the child's peak RSS in MB.
+    VmHWM, not ru_maxrss: ru_maxrss survives exec and would count the forking pytest process too."""
+    script += ("hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+               "print(json.dumps({**result, 'peak_mb': int(hwm.split()[1]) / 1024}))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def long_article() -> str:
     """2,000,000 chars: a different real news sentence at the head of every 4,000-char stretch, the rest a
     digit run. The digits keep the model's share cheap (a run is one Kiwi token, one [UNK]) while Kiwi
@@ -327,14 +337,9 @@ def test_a_two_million_char_article_is_processed_whole(tmp_path, shipped_model):
         "t = time.perf_counter()\n"
         f"s = run_batch([{str(inp)!r}], BatchOptions(output=Path({str(out)!r}), model_path={str(shipped_model)!r}, "
         "max_chars=3_000_000))\n"
-        # VmHWM, not ru_maxrss: ru_maxrss survives exec and would count the forking pytest process too.
-        "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
-        "print(json.dumps({'written': s.written, 'seconds': time.perf_counter() - t,"
-        " 'peak_mb': int(hwm.split()[1]) / 1024}))\n"
+        "result = {'written': s.written, 'seconds': time.perf_counter() - t}\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
-    stats = json.loads(result.stdout.strip().splitlines()[-1])
+    stats = run_in_child(script)
     print(f"2 M-char article: {stats['seconds']:.1f} s, peak RSS {stats['peak_mb']:.0f} MB")
     assert stats["written"] == 1
     (record,) = _read(out)
@@ -536,13 +541,10 @@ def test_a_gigabyte_line_in_a_gzip_is_rejected_unread(tmp_path):
         "import json, sys\n"
         "from pipeline.io.readers import iter_items, line_bound\n"
         f"items = list(iter_items([{str(path)!r}], line_bound(1_000_000)))\n"
-        "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
-        "print(json.dumps({'articles': [i.article.id for i in items if i.article],"
-        " 'rejects': [i.reject.reason for i in items if i.reject], 'peak_mb': int(hwm.split()[1]) / 1024}))\n"
+        "result = {'articles': [i.article.id for i in items if i.article],"
+        " 'rejects': [i.reject.reason for i in items if i.reject]}\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_in_child(script)
     assert found["articles"] == ["first", "last"]
     assert len(found["rejects"]) == 1 and found["rejects"][0].startswith("line too long: 1073741851 bytes")
     assert found["peak_mb"] < 400, found  # holding the line would take over 1024 MB
