@@ -521,30 +521,86 @@ def test_nfc_offsets_map_back_to_nonempty_runs(text):
 
 
 @pytest.mark.slow
-def test_a_gigabyte_line_in_a_gzip_is_rejected_unread(tmp_path):
-    """A 2 KB .jsonl.gz whose second line expands to 1 GiB without a newline: that line is rejected as too
-    long, read in chunks (peak RSS far below the line's size), and the records around it come out."""
+def test_a_four_gigabyte_gzip_bomb_goes_through_extract_in_bounded_memory(tmp_path):
+    """A 4 MB .jsonl.gz whose second line expands to 4 GiB without a newline, run through `kfact extract` with
+    the shipped model: that line is rejected as too long, read in chunks, and the records around it come out
+    with the counts adding up. The bomb is 64 gzip members of 64 MiB each (one stream to gzip readers)."""
     import gzip
-    import zlib
 
+    member = gzip.compress(b"a" * (64 << 20), compresslevel=6)
     path = tmp_path / "bomb.jsonl.gz"
-    with gzip.open(path, "wb", compresslevel=9) as handle:
-        handle.write(json.dumps({"id": "first", "text": "한국은 11위다."}, ensure_ascii=False).encode() + b"\n")
-        handle.write(b'{"id": "bomb", "text": "')
-        block = b"a" * (1 << 20)
-        for _ in range(1024):
-            handle.write(block)
-        handle.write(b'"}\n')
-        handle.write(json.dumps({"id": "last", "text": "미국은 1위다."}, ensure_ascii=False).encode() + b"\n")
-    assert path.stat().st_size < 2_000_000
+    with open(path, "wb") as handle:
+        handle.write(gzip.compress(json.dumps({"id": "first", "text": "한국은 11위다."}, ensure_ascii=False).encode()
+                                   + b'\n{"id": "bomb", "text": "'))
+        for _ in range(64):
+            handle.write(member)
+        handle.write(gzip.compress(b'"}\n' + json.dumps({"id": "last", "text": "미국은 1위다."}, ensure_ascii=False).encode()
+                                   + b"\n"))
+    assert path.stat().st_size < 5_000_000
+    out = tmp_path / "out.jsonl"
     script = (
-        "import json, sys\n"
-        "from pipeline.io.readers import iter_items, line_bound\n"
-        f"items = list(iter_items([{str(path)!r}], line_bound(1_000_000)))\n"
-        "result = {'articles': [i.article.id for i in items if i.article],"
-        " 'rejects': [i.reject.reason for i in items if i.reject]}\n"
+        "import json\n"
+        "from pipeline.cli import app\n"
+        "try:\n"
+        f"    app(['extract', {str(path)!r}, '-o', {str(out)!r}, '--workers', '1'], standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"rejects = [json.loads(l) for l in open({str(out) + '.rejects.jsonl'!r})]\n"
+        f"result = {{'articles': [json.loads(l)['id'] for l in open({str(out)!r})],"
+        " 'rejects': [r['reason'] for r in rejects]}\n"
     )
     found = run_in_child(script)
     assert found["articles"] == ["first", "last"]
-    assert len(found["rejects"]) == 1 and found["rejects"][0].startswith("line too long: 1073741851 bytes")
-    assert found["peak_mb"] < 400, found  # holding the line would take over 1024 MB
+    assert len(found["rejects"]) == 1 and found["rejects"][0].startswith(f"line too long: {(4 << 30) + 27} bytes")
+    print(f"4 GiB gzip bomb through extract: peak RSS {found['peak_mb']:.0f} MB")
+    assert found["peak_mb"] < 1500, found  # the model and Kiwi; holding the line would take over 4096 MB
+
+
+def test_whole_file_records_over_the_bound_are_rejected_unread(tmp_path):
+    """Sparse 4 GiB .txt and .html files (no disk used; reading either would exhaust memory) are rejected by
+    size without being opened for reading, and the small file beside them still comes out."""
+    from pipeline.io.readers import iter_items
+
+    for name in ("huge.txt", "huge.html"):
+        with open(tmp_path / name, "wb") as handle:
+            handle.truncate(4 << 30)
+    (tmp_path / "small.txt").write_text("한국은 11위다.", encoding="utf-8")
+    items = {i.source.rsplit("/", 1)[-1]: i for i in iter_items([tmp_path], 1 << 20)}
+    assert items["small.txt"].article is not None and items["small.txt"].article.text == "한국은 11위다."
+    for name in ("huge.txt", "huge.html"):
+        assert items[name].article is None
+        assert items[name].reject.reason == f"file too large: {4 << 30} bytes (bound {1 << 20} from --max-chars)"
+
+
+def test_a_warc_payload_that_expands_past_the_bound_is_rejected_in_bounded_memory(tmp_path):
+    """A WARC response whose Content-Encoding: gzip body expands to 512 MiB: rejected as too large with no more
+    than the bound read, and the next record in the archive still comes out."""
+    import zlib
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # gzip framing
+    body = packer.compress(b"<html><body><p>") + b"".join(packer.compress(b"a" * (1 << 20)) for _ in range(512))
+    body += packer.flush()
+    page = "<html><body><article><p>한국의 인공지능 민간 투자는 지난해 13억3000만 달러로 세계 11위였다. " * 5
+    path = tmp_path / "bomb.warc.gz"
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for uri, payload, extra in (("http://a.example/bomb", body, [("Content-Encoding", "gzip")]),
+                                    ("http://a.example/ok", (page + "</p></article></body></html>").encode(), [])):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), *extra],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(uri, "response", payload=io.BytesIO(payload),
+                                                          http_headers=http))
+    script = (
+        "import json\n"
+        "from pipeline.io.readers import iter_items\n"
+        f"items = list(iter_items([{str(path)!r}], 1 << 20))\n"
+        "result = {'articles': [i.article.url for i in items if i.article],"
+        " 'rejects': [i.reject.reason for i in items if i.reject]}\n"
+    )
+    found = run_in_child(script)
+    assert found["articles"] == ["http://a.example/ok"]
+    assert found["rejects"] == [f"WARC payload too large: over {1 << 20} bytes (bound from --max-chars)"]
+    assert found["peak_mb"] < 400, found  # holding the payload would take over 512 MB

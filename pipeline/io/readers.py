@@ -55,8 +55,9 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
-# A JSONL line may hold this many bytes; longer ones are rejected unread (see _lines). The batch runner
-# passes a bound derived from --max-chars; this default is for callers that give none.
+# One record (a JSONL line, a .txt or .html file, a WARC/ARC payload) may hold this many bytes; a longer one
+# is rejected unread (see _lines, _too_large, _read_payload). The batch runner passes a bound derived from
+# --max-chars; this default is for callers that give none.
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 _SKIP_CHUNK = 1024 * 1024
 
@@ -67,8 +68,8 @@ class LineTooLong:
 
 
 def line_bound(max_chars: int) -> int:
-    """Bytes a JSONL line may take for an article of max_chars: 4 bytes per char in UTF-8 or 6 as a JSON
-    escape, plus room for the other fields (a raw `html` field is longer than its text)."""
+    """Bytes one record may take for an article of max_chars: 4 bytes per char in UTF-8 or 6 as a JSON
+    escape, plus room for the other fields and for markup (an HTML page is longer than its text)."""
     return max(1024 * 1024, 8 * max_chars + 1024 * 1024)
 
 
@@ -151,10 +152,18 @@ def read_jsonl(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iter
                                 reason=f"unreadable after line {line_no}: {type(error).__name__}: {error}"), source)
 
 
-def read_text_file(path: Path, root: Path | None = None) -> Item:
+def _too_large(path: Path, max_bytes: int) -> str | None:
+    """Why a whole-file record is not read: larger than the bound (the file is never loaded)."""
+    size = path.stat().st_size
+    return f"file too large: {size} bytes (bound {max_bytes} from --max-chars)" if size > max_bytes else None
+
+
+def read_text_file(path: Path, root: Path | None = None, max_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Item:
     record_id = str(path.relative_to(root).with_suffix("")) if root else path.stem
     source = str(path)
     try:
+        if (reason := _too_large(path, max_bytes)) is not None:
+            return Item(None, Reject(id=record_id, source=source, reason=reason), source)
         text = decode_text(path.read_bytes())
     except UnicodeDecodeError as error:
         return Item(None, Reject(id=record_id, source=source, reason=f"not UTF-8 or UTF-16: {error.reason} at byte {error.start}"), source)
@@ -189,10 +198,12 @@ def extract_html(html: str | bytes, url: str | None = None) -> HtmlPage | None:
     return HtmlPage(text=text, title=fields.get("title") or None, published=fields.get("date") or None)
 
 
-def read_html_file(path: Path, root: Path | None = None) -> Item:
+def read_html_file(path: Path, root: Path | None = None, max_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Item:
     record_id = str(path.relative_to(root).with_suffix("")) if root else path.stem
     source = str(path)
     try:
+        if (reason := _too_large(path, max_bytes)) is not None:
+            return Item(None, Reject(id=record_id, source=source, reason=reason), source)
         data = path.read_bytes()
     except OSError as error:
         return Item(None, Reject(id=record_id, source=source, reason=f"cannot read: {error.strerror or error}"), source)
@@ -204,17 +215,17 @@ def read_html_file(path: Path, root: Path | None = None) -> Item:
 
 # -- WARC and ARC ---------------------------------------------------------------------------------
 
-def read_warc(path: Path) -> Iterator[Item]:
+def read_warc(path: Path, max_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Item]:
     """HTML response records -> Articles (id = WARC-Record-ID, url = WARC-Target-URI).
 
     Sources are `path@offset`, stable across runs, so --resume can skip finished records. A record
     whose payload ends early is rejected; so is any unreadable rest of the file (warcio stops
     quietly at a truncated gzip member, hence the size check at the end).
     """
-    return _read_archive(path, "WARC")
+    return _read_archive(path, "WARC", max_bytes)
 
 
-def read_arc(path: Path) -> Iterator[Item]:
+def read_arc(path: Path, max_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Item]:
     """ARC v1 archives (the Internet Archive's format before WARC), plain or gzipped, read as WARC.
 
     warcio converts each ARC record to a WARC response record (the `filedesc://` version block to
@@ -223,10 +234,10 @@ def read_arc(path: Path) -> Iterator[Item]:
     by their declared length, so after a record whose length or header line is wrong the rest of
     the file cannot be found again: that record and the rest of the file are rejected.
     """
-    return _read_archive(path, "ARC")
+    return _read_archive(path, "ARC", max_bytes)
 
 
-def _read_archive(path: Path, kind: str) -> Iterator[Item]:
+def _read_archive(path: Path, kind: str, max_bytes: int) -> Iterator[Item]:
     from warcio.archiveiterator import ArchiveIterator, ARCIterator
     from warcio.exceptions import ArchiveLoadFailed
 
@@ -239,7 +250,7 @@ def _read_archive(path: Path, kind: str) -> Iterator[Item]:
             try:
                 for record in records:
                     errors_before = records.err_count
-                    item = _warc_item(path, records, record, kind)
+                    item = _warc_item(path, records, record, kind, max_bytes)
                     offset = records.offset
                     if kind == "ARC":
                         problem = _arc_header_problem(record)
@@ -293,16 +304,20 @@ def _arc_header_problem(record) -> str | None:
     return None
 
 
-def _warc_item(path: Path, records, record, kind: str = "WARC") -> Item:
+def _warc_item(path: Path, records, record, kind: str = "WARC", max_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Item:
     headers = record.rec_headers
     record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>") or None
     url = headers.get_header("WARC-Target-URI")
     # Read the whole record before asking for its offset (warcio would read to the end for it), and
     # only keep payloads that can be articles: a crawl's videos and PDFs are drained in chunks.
-    payload, error = b"", None
+    payload, error, oversized = b"", None, False
     try:
         if record.rec_type in ("response", "resource"):
-            payload = record.content_stream().read()
+            # bounded even when a Content-Encoding expands a small record into gigabytes
+            payload = record.content_stream().read(max_bytes + 1)
+            oversized = len(payload) > max_bytes
+            if oversized:
+                payload = b""
         while record.raw_stream.read(1 << 16):
             pass
     except (EOFError, OSError, ValueError, zlib.error) as caught:  # bad chunking or Content-Encoding
@@ -317,6 +332,9 @@ def _warc_item(path: Path, records, record, kind: str = "WARC") -> Item:
                                  reason=f"unreadable {kind} record payload: {type(error).__name__}: {error}"), source)
     if getattr(record, "format", "warc") != "warc":  # warcio would read any text with a header line as ARC
         return Item(None, Reject(id=None, source=source, reason=f"not a WARC record (parsed as {record.format})"), source)
+    if oversized:
+        return Item(None, Reject(id=record_id or url, source=source, reason=(
+            f"{kind} payload too large: over {max_bytes} bytes (bound from --max-chars)")), source)
     if remaining > 0:
         declared = headers.get_header("Content-Length")
         return Item(None, Reject(id=record_id or url, source=source,
@@ -352,8 +370,9 @@ def _warc_item(path: Path, records, record, kind: str = "WARC") -> Item:
 
 
 def iter_items(inputs: list[str | Path], max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Item]:
-    """Walk the inputs in the given order; directories in sorted path order. JSONL lines longer than
-    max_line_bytes are rejected without being read into memory."""
+    """Walk the inputs in the given order; directories in sorted path order. A record longer than
+    max_line_bytes (a JSONL line, a .txt or .html file, a WARC/ARC payload) is rejected without being
+    read into memory."""
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
@@ -370,13 +389,13 @@ def _read_path(path: Path, root: Path | None, max_line_bytes: int = DEFAULT_MAX_
     if name.endswith(JSONL_SUFFIXES):
         yield from read_jsonl(path, max_line_bytes)
     elif name.endswith(TEXT_SUFFIXES):
-        yield read_text_file(path, root)
+        yield read_text_file(path, root, max_line_bytes)
     elif name.endswith(HTML_SUFFIXES):
-        yield read_html_file(path, root)
+        yield read_html_file(path, root, max_line_bytes)
     elif name.endswith(WARC_SUFFIXES):
-        yield from read_warc(path)
+        yield from read_warc(path, max_line_bytes)
     elif name.endswith(ARC_SUFFIXES):
-        yield from read_arc(path)
+        yield from read_arc(path, max_line_bytes)
     else:
         # Even inside a directory an unknown file is reported, so the counts always add up.
         yield Item(None, Reject(id=None, source=str(path), reason=f"unsupported input format: {path.suffix or 'no suffix'}"), str(path))

@@ -22,7 +22,8 @@ def count_records(inputs: list[Path], max_bytes: int = COUNT_MAX_BYTES, max_file
 
     Mirrors readers.iter_items: a non-blank JSONL line, any other file (.txt, .html, unsupported) and a
     missing path each count once; WARC archives make the total unknown. Gzip is charged at 4x its size
-    against the byte budget, since it is read inflated.
+    against the byte budget, since it is read inflated, and counting stops when the inflated bytes pass the
+    budget (a gzip bomb). Files are read in chunks, so a line without a newline is never held.
     """
     files: list[Path] = []
     total = 0
@@ -52,10 +53,28 @@ def count_records(inputs: list[Path], max_bytes: int = COUNT_MAX_BYTES, max_file
             budget -= size
             opener = gzip.open if path.name.endswith(".gz") else open
             with opener(path, "rb") as handle:
-                total += sum(1 for line in handle if line.strip())
+                counted = _nonblank_lines(handle, max_bytes)
+            if counted is None:
+                return None
+            total += counted
         except (OSError, EOFError, ValueError):
             return None  # a broken file is rejected during the run; its count is not knowable here
     return total
+
+
+def _nonblank_lines(handle, max_bytes: int, chunk_size: int = 1 << 20) -> int | None:
+    """Lines with anything but whitespace, read in chunks; None once more than max_bytes come out."""
+    count, read, pending = 0, 0, False  # pending: the unfinished last line has content
+    while chunk := handle.read(chunk_size):
+        read += len(chunk)
+        if read > max_bytes:
+            return None
+        *finished, rest = chunk.split(b"\n")
+        for piece in finished:
+            count += pending or bool(piece.strip())
+            pending = False
+        pending = pending or bool(rest.strip())
+    return count + pending
 
 
 def extract_progress(console: Console) -> Progress:
