@@ -1,13 +1,20 @@
 """kfact: Korean news fact extraction.
 
 Article -> spaCy Doc (Kiwi tokens, entities with normalized values) -> Claims.
-Importing the package registers the tokenizer, the extension attributes and the pipeline factories.
-`pipeline.load()` and `pipeline.extract(records)` are the Python API (pipeline/api.py).
+`pipeline.load()` and `pipeline.extract(records)` are the Python API (pipeline/api.py). Importing the
+package is cheap (no spaCy, no torch), so commands that only read stores start fast; the tokenizer, the
+extension attributes and the factories are registered by `pipeline.components`, which building a pipeline
+imports (and which spaCy's entry points import for `spacy.load` of a saved kfact pipeline).
 """
-from pipeline import extensions as _extensions  # noqa: F401  (registers Doc/Span/Token attributes)
-from pipeline import components as _components  # noqa: F401  (registers the tokenizer and every factory)
-
-from pipeline.api import extract, load  # noqa: E402,F401  (the Python API)
+from __future__ import annotations
 
 __version__ = "0.1.0"
 __all__ = ["extract", "load"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from pipeline import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")

@@ -6,7 +6,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
-import pipeline  # noqa: F401  (registers tokenizer and extensions)
+import pipeline.components  # noqa: F401  (registers the tokenizer, the extensions and every factory)
 
 from pipeline.paths import DEFAULT_CONFIG, resolve_model
 
@@ -24,8 +24,6 @@ def load_pipeline(model_path: str | Path | None = None, config_path: str | Path 
 
     `config_overrides` are dotted spaCy config keys, e.g. {"components.kfact_ner.backend": "onnx"}.
     """
-    import pipeline.components  # noqa: F401  (registers every factory)
-
     config = spacy.util.load_config(config_path)
     overrides = {"components.kfact_ner.model_path": str(resolve_model(model_path))}
     if not with_linker:

@@ -252,8 +252,13 @@ def print_fuzz(result, seed: int) -> None:
                        ("inputs", result.records), ("outputs", result.written), ("rejects", result.rejected),
                        ("outputs + rejects = inputs", result.balanced), ("entity offset errors", result.offset_errors),
                        ("rejects without a one-line reason", result.bad_reject_lines),
-                       ("seconds", f"{result.seconds:.1f}"), ("records/s", f"{result.records_per_second:.1f}")):
+                       ("seconds", f"{result.seconds:.1f}"), ("records/s", f"{result.records_per_second:.1f}"),
+                       ("peak RSS, extract's process tree (MB)", f"{result.peak_rss_mb:.0f}")):
         table.add_row(key, str(value))
+    for name, window in (("first tenth", result.start), ("last tenth", result.end)):
+        if window is not None:
+            table.add_row(f"{name} of the records", f"{window.records_per_second:.1f} records/s, RSS {window.tree_rss_mb:.0f} MB "
+                          f"(largest process {window.largest_process_rss_mb:.0f} MB)")
     for reason, count in list(result.reasons.items())[:12]:
         table.add_row(f"  rejected: {reason}", str(count))
     console.print(table)

@@ -55,6 +55,21 @@ class FuzzReport:
     missing_ids: list[str] = field(default_factory=list)  # ids used once in the input but not out exactly once
     reasons: dict[str, int] = field(default_factory=dict)
     stderr_tail: str = ""
+    # sampled while extract runs: the first and the last tenth of the records done (a soak's drift)
+    start: "Window | None" = None
+    end: "Window | None" = None
+    peak_rss_mb: float = 0.0  # the largest sum of RSS over extract's process tree, over the run
+
+
+@dataclass
+class Window:
+    """One stretch of a run: records done per second, and the RSS of extract's process tree (summed over the
+    parent and its workers; pages they share count once per process) and of its largest process."""
+
+    records: int
+    records_per_second: float
+    tree_rss_mb: float
+    largest_process_rss_mb: float
 
     @property
     def ok(self) -> bool:
@@ -218,7 +233,7 @@ def generate(directory: Path, records: int, seed: int, max_chars: int) -> tuple[
 
 
 def run_fuzz(directory: Path, records: int = 10_000, seed: int = 0, model: str | None = None, workers: int = 1,
-             max_chars: int = 20_000, timeout: float = 3600.0) -> FuzzReport:
+             max_chars: int = 20_000, timeout: float = 3600.0, sample_seconds: float = 2.0) -> FuzzReport:
     """Generate, run `python -m pipeline extract` in a subprocess, and audit its output."""
     directory = Path(directory)
     inputs, texts, count = generate(directory, records, seed, max_chars)
@@ -229,8 +244,7 @@ def run_fuzz(directory: Path, records: int = 10_000, seed: int = 0, model: str |
     if model:
         args += ["--model", str(model)]
     started = time.perf_counter()
-    result = subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True, text=True, errors="replace", timeout=timeout,
-                            env={**__import__("os").environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"})
+    result, samples = _run_sampled(args, [out, rejects], timeout, sample_seconds)
     seconds = time.perf_counter() - started
     crashed = result.returncode != 0 or "Traceback" in result.stderr
     written, rejected, offset_errors, bad_rejects = 0, 0, 0, 0
@@ -258,7 +272,109 @@ def run_fuzz(directory: Path, records: int = 10_000, seed: int = 0, model: str |
                       seconds=round(seconds, 1),
                       records_per_second=round(count / seconds, 1) if seconds else 0.0, offset_errors=offset_errors,
                       bad_reject_lines=bad_rejects, missing_ids=missing[:20], reasons=dict(reasons.most_common()),
-                      stderr_tail=result.stderr[-3000:] if crashed else "")
+                      stderr_tail=result.stderr[-3000:] if crashed else "", start=_window(samples, 0.0, 0.1),
+                      end=_window(samples, 0.9, 1.0),
+                      peak_rss_mb=round(max((s.tree_rss_mb for s in samples), default=0.0), 1))
+
+
+@dataclass
+class _Sample:
+    seconds: float
+    done: int  # output + reject lines so far
+    tree_rss_mb: float
+    largest_process_rss_mb: float
+
+
+def _run_sampled(args: list[str], outputs: list[Path], timeout: float, every: float):
+    """Run extract, sampling its process tree's RSS and the lines it has written every `every` seconds."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as stdout, \
+            tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as stderr:
+        started = time.perf_counter()
+        child = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=stdout, stderr=stderr, text=True,
+                                 env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"})
+        counters = [_LineCounter(path) for path in outputs]
+        samples: list[_Sample] = []
+        while True:
+            try:
+                child.wait(timeout=every)
+                break
+            except subprocess.TimeoutExpired:
+                if time.perf_counter() - started > timeout:
+                    child.kill()
+                    child.wait()
+                    break
+            rss = _tree_rss_mb(child.pid)
+            samples.append(_Sample(time.perf_counter() - started, sum(c.count() for c in counters),
+                                   sum(rss), max(rss, default=0.0)))
+        samples.append(_Sample(time.perf_counter() - started, sum(c.count() for c in counters), 0.0, 0.0))
+        stdout.seek(0)
+        stderr.seek(0)
+        result = subprocess.CompletedProcess(args, child.returncode, stdout.read(), stderr.read())
+    return result, samples
+
+
+class _LineCounter:
+    """Newlines in a file that grows: reads only what was appended since the last call."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset, self.lines = path, 0, 0
+
+    def count(self) -> int:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                while chunk := handle.read(1 << 20):
+                    self.lines += chunk.count(b"\n")
+                    self.offset += len(chunk)
+        except FileNotFoundError:
+            pass
+        return self.lines
+
+
+def _tree_rss_mb(root: int) -> list[float]:
+    """VmRSS in MB of `root` and every process descended from it (Linux /proc; empty elsewhere)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == pid and child not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    sizes = []
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return sizes
+
+
+def _window(samples: list[_Sample], low: float, high: float) -> Window | None:
+    """The samples between `low` and `high` of the final record count: rate over the stretch, largest RSS."""
+    if len(samples) < 2 or samples[-1].done == 0:
+        return None
+    total = samples[-1].done
+    inside = [s for s in samples if s.done > 0 and low * total <= s.done <= high * total]  # after start-up
+    if len(inside) < 2:
+        return None
+    first, last = inside[0], inside[-1]
+    measured = [s for s in inside if s.tree_rss_mb]
+    rate = (last.done - first.done) / (last.seconds - first.seconds) if last.seconds > first.seconds else 0.0
+    return Window(records=last.done - first.done, records_per_second=round(rate, 1),
+                  tree_rss_mb=round(max((s.tree_rss_mb for s in measured), default=0.0), 1),
+                  largest_process_rss_mb=round(max((s.largest_process_rss_mb for s in measured), default=0.0), 1))
 
 
 def _read_lines(path: Path):

@@ -424,6 +424,10 @@ def _export(jsonl: Path, parquet_dir: Path | None, db_path: Path | None, row_gro
     scratch = None
     if parquet_dir is None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
+        # a killed export's scratch directory; stale by construction, since this run holds DB.lock
+        for stale in db_path.parent.glob(f".{db_path.name}.*"):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{db_path.name}.", dir=db_path.parent))
     try:
         summary = write_parquet(jsonl, parquet_dir or scratch, row_group_rows)
