@@ -40,6 +40,17 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass
+class Window:
+    """One stretch of a run: records done per second, and the RSS of extract's process tree (summed over the
+    parent and its workers; pages they share count once per process) and of its largest process."""
+
+    records: int
+    records_per_second: float
+    tree_rss_mb: float
+    largest_process_rss_mb: float
+
+
+@dataclass
 class FuzzReport:
     records: int  # input records generated (JSONL lines that are not blank, plus .txt files)
     seed: int
@@ -56,20 +67,9 @@ class FuzzReport:
     reasons: dict[str, int] = field(default_factory=dict)
     stderr_tail: str = ""
     # sampled while extract runs: the first and the last tenth of the records done (a soak's drift)
-    start: "Window | None" = None
-    end: "Window | None" = None
+    start: Window | None = None
+    end: Window | None = None
     peak_rss_mb: float = 0.0  # the largest sum of RSS over extract's process tree, over the run
-
-
-@dataclass
-class Window:
-    """One stretch of a run: records done per second, and the RSS of extract's process tree (summed over the
-    parent and its workers; pages they share count once per process) and of its largest process."""
-
-    records: int
-    records_per_second: float
-    tree_rss_mb: float
-    largest_process_rss_mb: float
 
     @property
     def ok(self) -> bool:
