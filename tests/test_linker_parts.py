@@ -78,7 +78,7 @@ def test_a_paraphrase_is_nearest_to_its_indicator_description(shipped_linker):
     from pipeline.linking.semantic import ValueTexts
 
     sentence = "지난해 국내 민간 기업들이 인공지능 개발에 쏟아부은 돈은 13억 달러로 집계됐다."
-    sims, _ = shipped_linker.semantics.similarities([ValueTexts(sentence, sentence, "", "")])
+    sims, _ = shipped_linker.semantics.similarities([ValueTexts((0, len(sentence)), sentence, "", "")])
     ids = [i.id for i in shipped_linker.indicators]
     ranked = [ids[j] for j in sims["sentence"][0].argsort()[::-1]]
     assert "ai_private_investment" in ranked[:5], ranked[:5]
@@ -161,7 +161,7 @@ def test_paraphrases_reach_their_indicator_by_description(shipped_linker):
     missing = [k for k in PARAPHRASES if k not in ids]
     assert not missing, f"not in the taxonomy: {missing}"
     texts = [(indicator, sentence) for indicator, sentences in PARAPHRASES.items() for sentence in sentences]
-    sims, _ = shipped_linker.semantics.similarities([ValueTexts(s, s, "", "") for _, s in texts])
+    sims, _ = shipped_linker.semantics.similarities([ValueTexts((0, len(s)), s, "", "") for _, s in texts])
     hits = [indicator in [ids[j] for j in sims["sentence"][row].argsort()[::-1][:5]]
             for row, (indicator, _) in enumerate(texts)]
     missed = [s for (_, s), hit in zip(texts, hits) if not hit]

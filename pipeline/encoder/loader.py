@@ -54,23 +54,71 @@ class SentenceEncoder:
         hidden = self.model.config.hidden_size
         return np.stack([found[key] for key in keys]) if keys else np.zeros((0, hidden), dtype=np.float32)
 
-    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+    def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                         prefix: str = "query: ") -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors, and for each text the vectors of its character spans, from one forward pass per text:
+        a span's vector is the mean of the hidden states of the pieces it overlaps, L2-normalized (a span that
+        truncation cut off gets a vector of its own). Same disk cache as `embed`."""
+        cache = _disk_cache()
+        hidden = self.model.config.hidden_size
+        keys = [hashlib.sha1((self.tag + prefix + t).encode("utf-8")).hexdigest() for t in texts]
+        span_keys = [[hashlib.sha1(f"{key}@{a}:{b}".encode("ascii")).hexdigest() for a, b in text_spans]
+                     for key, text_spans in zip(keys, spans)]
+        found = cache.get_many(keys + [k for ks in span_keys for k in ks]) if cache is not None else {}
+        missing = [i for i, key in enumerate(keys) if key not in found or any(k not in found for k in span_keys[i])]
+        if missing:
+            vectors, span_vectors = self._embed([texts[i] for i in missing], prefix, [spans[i] for i in missing])
+            fresh = {}
+            for j, i in enumerate(missing):
+                fresh[keys[i]] = vectors[j]
+                fresh.update(zip(span_keys[i], span_vectors[j]))
+            if cache is not None:
+                cache.put_many(fresh)
+            found.update(fresh)
+        text_vectors = np.stack([found[k] for k in keys]) if keys else np.zeros((0, hidden), dtype=np.float32)
+        return text_vectors, [np.stack([found[k] for k in ks]) if ks else np.zeros((0, hidden), dtype=np.float32)
+                              for ks in span_keys]
+
+    def _embed(self, texts: Sequence[str], prefix: str, spans: Sequence[Sequence[tuple[int, int]]] | None = None):
+        """[len(texts), hidden] vectors; with `spans`, also each text's [len(spans[i]), hidden] span vectors."""
         import torch
 
         out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        span_out = [np.zeros((len(s), out.shape[1]), dtype=np.float32) for s in spans] if spans is not None else None
+        cut_off: list[tuple[int, int]] = []  # (text, span) pairs past max_length
         if not texts:
-            return out
+            return out if spans is None else (out, span_out)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start:start + self.batch_size]
                 batch = self.tokenizer([prefix + texts[i] for i in chunk], padding=True, truncation=True,
-                                       max_length=self.max_length, return_tensors="pt")
+                                       max_length=self.max_length, return_tensors="pt",
+                                       return_offsets_mapping=spans is not None)
                 hidden = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 vectors = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
                 out[chunk] = vectors.numpy()
-        return out
+                if spans is None:
+                    continue
+                offsets = batch["offset_mapping"].numpy() - len(prefix)  # piece offsets in the text itself
+                real = batch["attention_mask"].numpy().astype(bool)
+                for row, i in enumerate(chunk):
+                    for k, (a, b) in enumerate(spans[i]):
+                        ends, starts = offsets[row, :, 1], offsets[row, :, 0]
+                        inside = real[row] & (ends > a) & (starts < b) & (ends > starts) & (ends > 0)
+                        if not inside.any():
+                            cut_off.append((i, k))
+                            continue
+                        pooled = hidden[row][torch.from_numpy(inside)].mean(0)
+                        span_out[i][k] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        if spans is None:
+            return out
+        if cut_off:
+            alone = self._embed([texts[i][spans[i][k][0]:spans[i][k][1]] for i, k in cut_off], prefix)
+            for (i, k), vector in zip(cut_off, alone):
+                span_out[i][k] = vector
+        return out, span_out
 
 
 @functools.lru_cache(maxsize=2)

@@ -361,13 +361,20 @@ def claim_period(year: YearCandidate) -> str | None:
 
 
 def value_texts(doc: Doc, frame: DocumentFrame, sentence: Span, value: Span) -> ValueTexts:
-    text = doc_text(doc)
     paragraph = frame.paragraph_of(sentence)
     position = paragraph.sentences.index(sentence) if sentence in paragraph.sentences else 0
     previous = paragraph.sentences[position - 1].text if position > 0 else ""
-    local = text[max(sentence.start_char, value.start_char - LOCAL_BEFORE):min(sentence.end_char,
-                                                                                value.end_char + LOCAL_AFTER)]
-    return ValueTexts(local=local.strip(), sentence=sentence.text.strip(), previous=previous.strip(),
+    raw = sentence.text
+    text = raw.strip()
+    lead = len(raw) - len(raw.lstrip())
+    # the words around the value, as a span of the stripped sentence text
+    start = max(0, value.start_char - LOCAL_BEFORE - sentence.start_char - lead)
+    end = min(len(text), value.end_char + LOCAL_AFTER - sentence.start_char - lead)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return ValueTexts(local=(start, end), sentence=text, previous=previous.strip(),
                       heading=paragraph.heading or frame.title or "")
 
 

@@ -1,8 +1,9 @@
 """Indicator choice by meaning: each value's context against every taxonomy indicator's description.
 
 The context of a value is read at four widths (the words around it, its sentence, the sentence before it in
-its paragraph, the heading it sits under), each embedded as e5 "query: …"; every indicator is embedded once
-as "passage: <description> — <aliases>". Their cosines are features of the indicator ranker, so an
+its paragraph, the heading it sits under). Sentences and headings are embedded as e5 "query: …"; the words
+around a value are pooled from its sentence's pass (one encoder pass per sentence, not one per value). Every
+indicator is embedded once as "passage: <description> — <aliases>". Their cosines are features of the indicator ranker, so an
 indicator with no training example is still reachable through its description.
 """
 from __future__ import annotations
@@ -25,9 +26,10 @@ def indicator_passage(indicator: IndicatorDef) -> str:
 
 @dataclass
 class ValueTexts:
-    """The four context texts of one value (empty where there is none)."""
+    """The context texts of one value (empty where there is none); its local context is the character span
+    `local` of `sentence`."""
 
-    local: str
+    local: tuple[int, int]
     sentence: str
     previous: str
     heading: str
@@ -35,12 +37,31 @@ class ValueTexts:
     def get(self, kind: str) -> str:
         return getattr(self, kind)
 
+    @property
+    def local_text(self) -> str:
+        return self.sentence[self.local[0]:self.local[1]]
+
+
+TEXT_KINDS = ("sentence", "previous", "heading")
+
+
+_PASSAGES: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
+
+
+def _passages(encoder, passages: tuple[str, ...]) -> np.ndarray:
+    """The indicators' passage vectors, once per encoder and taxonomy in a process (each pipeline build, as in
+    evaluation and the retrain loop, would otherwise spend seconds on them)."""
+    key = (id(encoder), passages)
+    if key not in _PASSAGES:
+        _PASSAGES[key] = encoder.embed(list(passages), prefix="passage: ")
+    return _PASSAGES[key]
+
 
 class IndicatorSemantics:
     def __init__(self, encoder, indicators: Sequence[IndicatorDef]):
         self.encoder = encoder
         self.indicators = list(indicators)
-        self.passages = encoder.embed([indicator_passage(i) for i in self.indicators], prefix="passage: ")
+        self.passages = _passages(encoder, tuple(indicator_passage(i) for i in self.indicators))
 
         text = "\n".join(f"{i.id}\t{indicator_passage(i)}" for i in self.indicators)
         self.fingerprint = hashlib.sha1(text.encode("utf-8")).hexdigest()  # what the passages were computed from
@@ -48,11 +69,25 @@ class IndicatorSemantics:
     def similarities(self, contexts: Sequence[ValueTexts]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """(kind -> [n_values, n_indicators] cosines, kind -> [n_values, hidden] context vectors); an empty
         context gives zeros."""
-        unique = sorted({c.get(k) for c in contexts for k in CONTEXT_KINDS if c.get(k)})
+        unique = sorted({c.get(k) for c in contexts for k in TEXT_KINDS if c.get(k)})
         index = {text: i for i, text in enumerate(unique)}
+        spans: list[dict[tuple[int, int], int]] = [{} for _ in unique]
+        for c in contexts:
+            if c.sentence and c.local_text.strip():
+                spans[index[c.sentence]].setdefault(c.local, len(spans[index[c.sentence]]))
         hidden = self.passages.shape[1]
-        vectors = self.encoder.embed(unique, prefix="query: ") if unique else np.zeros((0, hidden), np.float32)
         zero = np.zeros(hidden, dtype=np.float32)
-        by_kind = {kind: np.stack([vectors[index[c.get(kind)]] if c.get(kind) else zero for c in contexts])
-                   if contexts else np.zeros((0, hidden), dtype=np.float32) for kind in CONTEXT_KINDS}
+        if unique:
+            vectors, span_vectors = self.encoder.embed_with_spans(unique, [list(s) for s in spans], prefix="query: ")
+        else:
+            vectors, span_vectors = np.zeros((0, hidden), np.float32), []
+
+        def vector(c: ValueTexts, kind: str) -> np.ndarray:
+            if kind == "local":
+                at = spans[index[c.sentence]].get(c.local) if c.sentence else None
+                return span_vectors[index[c.sentence]][at] if at is not None else zero
+            return vectors[index[c.get(kind)]] if c.get(kind) else zero
+
+        by_kind = {kind: np.stack([vector(c, kind) for c in contexts]) if contexts
+                   else np.zeros((0, hidden), dtype=np.float32) for kind in CONTEXT_KINDS}
         return {kind: v @ self.passages.T for kind, v in by_kind.items()}, by_kind
