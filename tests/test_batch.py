@@ -79,8 +79,9 @@ def test_kill_minus_nine_then_resume_loses_and_duplicates_nothing(tiny_model, tm
     inp.write_text("".join(json.dumps({"id": f"k{i}", "text": f"미국은 {i}억 달러로 압도적인 선두를 지켰다. " * 3},
                                       ensure_ascii=False) + "\n" for i in range(n)), encoding="utf-8")
     out = tmp_path / "out.jsonl"
+    # --no-claims: what is tested is the journal and resume, not the linker (whose encoder would dominate the time)
     args = [sys.executable, "-m", "pipeline", "extract", str(inp), "-o", str(out), "--model", str(tiny_model),
-            "--batch-size", "4"]
+            "--batch-size", "4", "--no-claims"]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while time.time() < deadline and (not out.exists() or out.read_bytes().count(b"\n") < 20):
