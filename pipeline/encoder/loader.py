@@ -13,17 +13,25 @@ from typing import Sequence
 import numpy as np
 
 
+ENCODER_BACKENDS = ("torch", "onnx-int8")
+
+
 class SentenceEncoder:
-    def __init__(self, tokenizer, model, max_length: int = 128, batch_size: int = 32, tag: str = ""):
+    def __init__(self, tokenizer, model, max_length: int = 128, batch_size: int = 32, tag: str = "", session=None):
         self.tokenizer, self.model = tokenizer, model.eval()
         self.max_length, self.batch_size = max_length, batch_size
-        self.tag = tag  # which weights the vectors come from (the disk cache's key)
+        self.session = session  # an ONNX Runtime session (onnx-int8) or None (torch)
+        self.backend = "onnx-int8" if session is not None else "torch"
+        self.tag = tag  # which weights and backend the vectors come from (the disk cache's key)
 
     @classmethod
-    def load(cls, path: str | Path, **kwargs) -> "SentenceEncoder":
-        """A local transformers directory (models/e5-small-ko from `kfact encoder build`), or a hub id online."""
+    def load(cls, path: str | Path, backend: str = "torch", **kwargs) -> "SentenceEncoder":
+        """A local transformers directory (models/e5-small-ko from `kfact encoder build`), or a hub id online.
+        backend "onnx-int8" runs the int8 graph the build exports beside the weights (local directories only)."""
         from transformers import AutoModel, AutoTokenizer
 
+        if backend not in ENCODER_BACKENDS:
+            raise ValueError(f"encoder backend must be one of {ENCODER_BACKENDS}, not {backend!r}")
         local = Path(path)
         if local.exists() and not (local / "config.json").is_file():
             raise FileNotFoundError(f"encoder directory {local} lacks config.json (run `kfact encoder build`)")
@@ -34,9 +42,25 @@ class SentenceEncoder:
             model = AutoModel.from_pretrained(str(path), add_pooling_layer=False)
         except (OSError, ValueError) as error:
             raise RuntimeError(f"cannot load the encoder from {path}: {error}") from error
+        session = None
+        if backend == "onnx-int8":
+            from pipeline.encoder.onnx import load_int8_session
+
+            session = load_int8_session(local)
         stamp = local / "kfact_build.json"
-        tag = stamp.read_text(encoding="utf-8") if stamp.is_file() else str(path)
-        return cls(tokenizer, model, tag=hashlib.sha1(tag.encode("utf-8")).hexdigest()[:16], **kwargs)
+        tag = (stamp.read_text(encoding="utf-8") if stamp.is_file() else str(path)) + backend
+        return cls(tokenizer, model, tag=hashlib.sha1(tag.encode("utf-8")).hexdigest()[:16], session=session, **kwargs)
+
+    def _hidden(self, batch) -> np.ndarray:
+        """[batch, pieces, hidden] last hidden states of a tokenized batch."""
+        if self.session is not None:
+            return self.session.run(None, {"input_ids": batch["input_ids"].numpy(),
+                                           "attention_mask": batch["attention_mask"].numpy()})[0]
+        import torch
+
+        with torch.inference_mode():
+            return self.model(input_ids=batch["input_ids"],
+                              attention_mask=batch["attention_mask"]).last_hidden_state.numpy()
 
     def embed(self, texts: Sequence[str], prefix: str = "query: ") -> np.ndarray:
         """[len(texts), hidden] unit vectors; batches by length, so padding costs little. With
@@ -81,37 +105,31 @@ class SentenceEncoder:
 
     def _embed(self, texts: Sequence[str], prefix: str, spans: Sequence[Sequence[tuple[int, int]]] | None = None):
         """[len(texts), hidden] vectors; with `spans`, also each text's [len(spans[i]), hidden] span vectors."""
-        import torch
-
         out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
         span_out = [np.zeros((len(s), out.shape[1]), dtype=np.float32) for s in spans] if spans is not None else None
         cut_off: list[tuple[int, int]] = []  # (text, span) pairs past max_length
         if not texts:
             return out if spans is None else (out, span_out)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start:start + self.batch_size]
-                batch = self.tokenizer([prefix + texts[i] for i in chunk], padding=True, truncation=True,
-                                       max_length=self.max_length, return_tensors="pt",
-                                       return_offsets_mapping=spans is not None)
-                hidden = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                vectors = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
-                out[chunk] = vectors.numpy()
-                if spans is None:
-                    continue
-                offsets = batch["offset_mapping"].numpy() - len(prefix)  # piece offsets in the text itself
-                real = batch["attention_mask"].numpy().astype(bool)
-                for row, i in enumerate(chunk):
-                    for k, (a, b) in enumerate(spans[i]):
-                        ends, starts = offsets[row, :, 1], offsets[row, :, 0]
-                        inside = real[row] & (ends > a) & (starts < b) & (ends > starts) & (ends > 0)
-                        if not inside.any():
-                            cut_off.append((i, k))
-                            continue
-                        pooled = hidden[row][torch.from_numpy(inside)].mean(0)
-                        span_out[i][k] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            batch = self.tokenizer([prefix + texts[i] for i in chunk], padding=True, truncation=True,
+                                   max_length=self.max_length, return_tensors="pt",
+                                   return_offsets_mapping=spans is not None)
+            hidden = self._hidden(batch)
+            real = batch["attention_mask"].numpy().astype(bool)
+            out[chunk] = _unit(np.stack([hidden[row][real[row]].mean(0) for row in range(len(chunk))]))
+            if spans is None:
+                continue
+            offsets = batch["offset_mapping"].numpy() - len(prefix)  # piece offsets in the text itself
+            for row, i in enumerate(chunk):
+                starts, ends = offsets[row, :, 0], offsets[row, :, 1]
+                for k, (a, b) in enumerate(spans[i]):
+                    inside = real[row] & (ends > a) & (starts < b) & (ends > starts) & (ends > 0)
+                    if inside.any():
+                        span_out[i][k] = _unit(hidden[row][inside].mean(0))
+                    else:
+                        cut_off.append((i, k))
         if spans is None:
             return out
         if cut_off:
@@ -121,10 +139,14 @@ class SentenceEncoder:
         return out, span_out
 
 
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return (vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
 @functools.lru_cache(maxsize=2)
-def shared_encoder(path: str) -> SentenceEncoder:
-    """One encoder per process and path: the linker of every pipeline in a worker shares it."""
-    return SentenceEncoder.load(path)
+def shared_encoder(path: str, backend: str = "torch") -> SentenceEncoder:
+    """One encoder per process, path and backend: the linker of every pipeline in a worker shares it."""
+    return SentenceEncoder.load(path, backend=backend)
 
 
 class _VectorCache:

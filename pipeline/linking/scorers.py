@@ -146,6 +146,7 @@ class LearnedScorer:
         self.taxonomy = taxonomy  # fingerprint of the taxonomy the rankers were trained on
         self.memory = memory  # the training claims' contexts, for the indicator ranker's nearest-neighbour votes
         self.other_bias = other_bias  # added to `other`'s score, chosen on dev (other is a third of the claims)
+        self.encoder: str | None = None  # the encoder backend its vectors came from ("" = none; None = not recorded)
 
     def subjects(self, feats: list[dict[str, float]], types, context) -> np.ndarray:
         return self.subject.probabilities(rows(feats, SUBJECT_FEATURES), types, context)
@@ -167,7 +168,7 @@ class LearnedScorer:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"subject": self.subject.to_dict(), "indicator": self.indicator.to_dict(),
                 "year": self.year.to_dict(), "claim": self.claim_model.to_dict(), "threshold": self.threshold,
-                "taxonomy": self.taxonomy, "other_bias": self.other_bias}
+                "taxonomy": self.taxonomy, "other_bias": self.other_bias, "encoder": self.encoder}
         path.write_text(json.dumps(data, indent=1), encoding="utf-8")
         side = vectors_path(path)
         memory = self.memory or ContextMemory(np.zeros((0, 0)), np.zeros(0), [])
@@ -199,11 +200,13 @@ class LearnedScorer:
                 if len(stored["memory_labels"]):
                     memory = ContextMemory(stored["memory_contexts"], stored["memory_labels"],
                                            [""] * len(stored["memory_labels"]))
-        return cls(BilinearRanker.from_dict(data["subject"], SUBJECT_FEATURES, vectors.get("subject")),
-                   BilinearRanker.from_dict(data["indicator"], INDICATOR_FEATURES, vectors.get("indicator")),
-                   BilinearRanker.from_dict(data["year"], YEAR_FEATURES, vectors.get("year")),
-                   LogisticModel.from_dict(data["claim"]), float(data["threshold"]), data["taxonomy"], memory,
-                   float(data.get("other_bias", 0.0)))
+        scorer = cls(BilinearRanker.from_dict(data["subject"], SUBJECT_FEATURES, vectors.get("subject")),
+                     BilinearRanker.from_dict(data["indicator"], INDICATOR_FEATURES, vectors.get("indicator")),
+                     BilinearRanker.from_dict(data["year"], YEAR_FEATURES, vectors.get("year")),
+                     LogisticModel.from_dict(data["claim"]), float(data["threshold"]), data["taxonomy"], memory,
+                     float(data.get("other_bias", 0.0)))
+        scorer.encoder = data.get("encoder")
+        return scorer
 
 
 def vectors_path(scorer_path: Path) -> Path:

@@ -270,6 +270,7 @@ def train_linker(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord], o
     by_split = {s: [r for r in records if r.split == s] for s in ("train", "dev", "test")}
     docs = {s: docs_with_gold_entities(nlp, rs) for s, rs in by_split.items() if s in ("train", "dev", *splits)}
     scorer, report = fit_scorer(linker, docs["train"], by_split["train"], log)
+    scorer.encoder = linker.semantics.encoder.backend if linker.semantics is not None else ""
     linker.scorer = scorer
     sweep = []
     for bias in OTHER_BIASES:
