@@ -69,6 +69,9 @@ def test_the_int8_graph_keeps_the_torch_vectors(sentence_encoders):
     assert ((exact * fast).sum(axis=1)).min() >= 0.95
     similar = exact @ exact.T
     assert (np.argsort(similar, axis=1) == np.argsort(fast @ fast.T, axis=1))[:, -2:].all()  # nearest other kept
+    # a text's vector does not depend on the texts embedded with it (int8 scales activations per batch)
+    assert np.array_equal(int8_encoder.embed(SENTENCES[::-1])[::-1], fast)
+    assert np.array_equal(int8_encoder.embed(SENTENCES[1:2]), fast[1:2])
 
 
 def test_span_vectors_come_from_the_sentence_pass_and_survive_truncation(sentence_encoders):

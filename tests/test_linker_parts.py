@@ -172,7 +172,7 @@ def test_paraphrases_reach_their_indicator_by_description(shipped_linker):
 def test_a_scorer_trained_on_another_encoder_backend_is_refused():
     from pipeline.linking.linker import LinkerConfig, build_linker
 
-    with pytest.raises(ValueError, match="trained on onnx-int8 encoder vectors"):
-        build_linker(LinkerConfig(encoder_backend="torch"))
+    with pytest.raises(ValueError, match="trained on torch encoder vectors"):
+        build_linker(LinkerConfig(encoder_backend="onnx-int8"))
     with pytest.raises(ValueError, match="set to none"):
         build_linker(LinkerConfig(encoder_path=""))

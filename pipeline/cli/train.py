@@ -63,6 +63,8 @@ def train_linker_cmd(
     annotations: list[str] = typer.Option(["annotations/*.jsonl"], help="Gold claim files or globs."),
     output: Path = typer.Option(Path("models/kfact-linker/scorer.json")),
     test: bool = typer.Option(False, "--test", help="Also score the test split (report it once, at the end)."),
+    encoder_backend: str = typer.Option("torch", help="torch | onnx-int8: the encoder whose vectors the scorer is "
+                                                      "trained on (set the same encoder_backend in configs/pipeline.cfg)."),
 ) -> None:
     """Learn the linker's rankers (subject, indicator, year) and claim model from gold claims; report rules vs
     learned on dev (and test with --test)."""
@@ -76,7 +78,7 @@ def train_linker_cmd(
         records = load_annotations(annotations, {i.id for i in load_indicators()})
     except AnnotationError as error:
         fail(str(error))
-    report = train_linker(blank_pipeline(), build_linker(LinkerConfig(scorer_path="")), records, output,
+    report = train_linker(blank_pipeline(), build_linker(LinkerConfig(scorer_path="", encoder_backend=encoder_backend)), records, output,
                           log=console.print, splits=("dev", "test") if test else ("dev",))
     print_linker_report(report, output)
 

@@ -47,8 +47,13 @@ class SentenceEncoder:
             from pipeline.encoder.onnx import load_int8_session
 
             session = load_int8_session(local)
+            # Dynamic int8 quantizes activations with one scale per batch, so a text's vector would depend on
+            # the texts batched with it; one text per run keeps it a function of the text (and costs nothing:
+            # no padding).
+            kwargs.setdefault("batch_size", 1)
         stamp = local / "kfact_build.json"
         tag = (stamp.read_text(encoding="utf-8") if stamp.is_file() else str(path)) + backend
+        tag += f":batch{kwargs.get('batch_size', 32)}"
         return cls(tokenizer, model, tag=hashlib.sha1(tag.encode("utf-8")).hexdigest()[:16], session=session, **kwargs)
 
     def _hidden(self, batch) -> np.ndarray:
