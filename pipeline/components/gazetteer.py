@@ -46,11 +46,30 @@ def _pattern(surfaces: list[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w])(?:{alternatives})(?![A-Za-z0-9.])")
 
 
+ENTITIES_FILE = "entities.toml"
+
+
 class ModelGazetteer:
-    def __init__(self, name: str, surfaces: list[str], gap_surfaces: dict[str, list[str]] | None = None):
+    def __init__(self, name: str, surfaces: list[str], gap_surfaces: dict[str, list[str]] | None = None,
+                 entities_path=None, fill_gaps: bool = True):
         self.name = name
         self.pattern = _pattern(surfaces)
         self.gap_patterns = {label: _pattern(s) for label, s in (gap_surfaces or {}).items() if s}
+        self.entities_path, self.fill_gaps = entities_path, fill_gaps  # the source, saved by to_disk
+
+    def to_disk(self, path, exclude=tuple()) -> None:
+        from pipeline.components.saved_files import save_files
+
+        save_files(path, {ENTITIES_FILE: self.entities_path})
+
+    def from_disk(self, path, exclude=tuple()) -> "ModelGazetteer":
+        from pipeline.components.saved_files import saved_file
+
+        saved = saved_file(path, ENTITIES_FILE)
+        if saved is not None:
+            self.__init__(self.name, load_model_names(saved), load_gap_names(saved) if self.fill_gaps else None,
+                          saved, self.fill_gaps)
+        return self
 
     @staticmethod
     def _matches(doc: Doc, searched, pattern: re.Pattern[str] | None, label: str) -> list:
@@ -86,4 +105,4 @@ def make_model_gazetteer(nlp: Language, name: str, entities_path: str, fill_gaps
     from pipeline.paths import resolve_path
 
     path = resolve_path(entities_path)
-    return ModelGazetteer(name, load_model_names(path), load_gap_names(path) if fill_gaps else None)
+    return ModelGazetteer(name, load_model_names(path), load_gap_names(path) if fill_gaps else None, path, fill_gaps)

@@ -120,6 +120,36 @@ class ClaimLinker:
         self.aliases = sorted(((a, k) for k, ind in enumerate(self.indicators) for a in ind.aliases),
                               key=lambda pair: -len(pair[0]))  # longest first: 민간 부문 투자 wins over 투자
 
+    # -- serialization: the taxonomy, lexicons and scorer travel with a saved pipeline (the encoder is referenced)
+    _SAVED = {"indicators.toml": "indicators_path", "countries.toml": "countries_path",
+              "entities.toml": "entities_path", "scorer.json": "scorer_path"}
+
+    def to_disk(self, path, exclude=tuple()) -> None:
+        from pipeline.components.saved_files import save_files
+        from pipeline.linking.scorers import vectors_path
+        from pipeline.paths import resolve_path
+
+        config = getattr(self, "config", None) or LinkerConfig()
+        files = {name: resolve_path(getattr(config, field)) if getattr(config, field) else None
+                 for name, field in self._SAVED.items()}
+        if files["scorer.json"] is not None:
+            files["scorer.vectors.npz"] = vectors_path(Path(files["scorer.json"]))
+        save_files(path, files)
+
+    def from_disk(self, path, exclude=tuple()) -> "ClaimLinker":
+        from dataclasses import replace
+
+        from pipeline.components.saved_files import saved_file
+
+        config = getattr(self, "config", None) or LinkerConfig()
+        saved = {field: saved_file(path, name) for name, field in self._SAVED.items()}
+        changes = {field: str(file) for field, file in saved.items() if file is not None}
+        if not config.scorer_path:
+            changes.pop("scorer_path", None)  # a rules-only linker stays one
+        rebuilt = build_linker(replace(config, **changes), self.name)
+        self.__dict__.update(rebuilt.__dict__)
+        return self
+
     def __call__(self, doc: Doc) -> Doc:
         doc._.claims = [claim for claim, _ in self.link(doc)]
         return doc
@@ -456,5 +486,7 @@ def build_linker(config: LinkerConfig | None = None, name: str = "kfact_linker",
         raise ValueError(f"{config.scorer_path} was trained on {trained_on or 'no'} encoder vectors, but the linker is set "
                          f"to {in_use or 'none'} (encoder_path / encoder_backend): use the backend it was trained on, "
                          f"or retrain it with `kfact train-linker`")
-    return ClaimLinker(name, indicators, lexicon, scorer, threshold, load_report_editions(indicators_path),
-                       encoder, config.max_sentence_entities, config.carry_sentences, config.document_subjects)
+    linker = ClaimLinker(name, indicators, lexicon, scorer, threshold, load_report_editions(indicators_path),
+                         encoder, config.max_sentence_entities, config.carry_sentences, config.document_subjects)
+    linker.config = config  # what to_disk saves and from_disk rebuilds from
+    return linker
