@@ -325,8 +325,9 @@ def long_article() -> str:
 
 
 def test_a_two_million_char_article_is_processed_whole(tmp_path, shipped_model):
-    """With max_chars raised, the Python API processes it whole: entities up to the last sentence, offsets
-    exact. Its peak RSS and time are measured by `kfact bench` (the big-article stage), not asserted here."""
+    """With max_chars raised, the batch runner processes it whole: entities up to the last sentence, offsets
+    exact. Entities only: the linker on a big article, its peak RSS and time are `kfact bench`'s big-article
+    stage, not asserted here."""
     inp = tmp_path / "big.jsonl"
     inp.write_text(json.dumps({"id": "big", "text": long_article()}) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
@@ -336,7 +337,7 @@ def test_a_two_million_char_article_is_processed_whole(tmp_path, shipped_model):
         "from pipeline.runtime.batch import BatchOptions, run_batch\n"
         "t = time.perf_counter()\n"
         f"s = run_batch([{str(inp)!r}], BatchOptions(output=Path({str(out)!r}), model_path={str(shipped_model)!r}, "
-        "max_chars=3_000_000))\n"
+        "max_chars=3_000_000, with_claims=False))\n"
         "result = {'written': s.written, 'seconds': time.perf_counter() - t}\n"
     )
     stats = run_in_child(script)
@@ -381,8 +382,9 @@ def test_killed_worker_then_resume_loses_and_duplicates_nothing(tmp_path, shippe
     inp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     rejects = tmp_path / "out.jsonl.rejects.jsonl"
+    # --no-claims: the worker's death and the resume are tested, not the linker (whose encoder would dominate)
     args = [sys.executable, "-m", "pipeline", "extract", str(inp), "-o", str(out), "--model", str(shipped_model),
-            "--workers", "2", "--batch-size", "4"]
+            "--workers", "2", "--batch-size", "4", "--no-claims"]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     workers: list[int] = []
