@@ -382,9 +382,8 @@ def test_killed_worker_then_resume_loses_and_duplicates_nothing(tmp_path, shippe
     inp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     rejects = tmp_path / "out.jsonl.rejects.jsonl"
-    # --no-claims: the worker's death and the resume are tested, not the linker (whose encoder would dominate)
     args = [sys.executable, "-m", "pipeline", "extract", str(inp), "-o", str(out), "--model", str(shipped_model),
-            "--workers", "2", "--batch-size", "4", "--no-claims"]
+            "--workers", "2", "--batch-size", "4"]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     workers: list[int] = []
