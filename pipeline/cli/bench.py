@@ -47,12 +47,14 @@ def fuzz(
     workers: int = typer.Option(1, min=1, help="Passed to kfact extract."),
     max_chars: int = typer.Option(20_000, help="Passed to kfact extract; the fuzz's over-long lines exceed it."),
     report: Optional[Path] = typer.Option(None, help="Write the report as JSON here too."),
+    claims: bool = typer.Option(True, "--claims/--no-claims", help="Passed to kfact extract (--no-claims: no linker)."),
 ) -> None:
-    """Generate hostile records, run the real `kfact extract` on them, report crashes and whether the counts add up."""
+    """Generate hostile records, run the real `kfact extract` on them, report crashes and whether the counts add up,
+    with RSS and records/s over the first and the last tenth of the run (a soak)."""
     from pipeline.evaluation.fuzz import run_fuzz
 
     result = run_fuzz(output_dir, records=records, seed=seed, model=str(model) if model else None, workers=workers,
-                      max_chars=max_chars)
+                      max_chars=max_chars, claims=claims)
     print_fuzz(result, seed)
     if report:
         report.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")

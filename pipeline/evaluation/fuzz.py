@@ -233,7 +233,8 @@ def generate(directory: Path, records: int, seed: int, max_chars: int) -> tuple[
 
 
 def run_fuzz(directory: Path, records: int = 10_000, seed: int = 0, model: str | None = None, workers: int = 1,
-             max_chars: int = 20_000, timeout: float = 3600.0, sample_seconds: float = 2.0) -> FuzzReport:
+             max_chars: int = 20_000, timeout: float = 6 * 3600.0, sample_seconds: float = 2.0,
+             claims: bool = True) -> FuzzReport:
     """Generate, run `python -m pipeline extract` in a subprocess, and audit its output."""
     directory = Path(directory)
     inputs, texts, count = generate(directory, records, seed, max_chars)
@@ -243,6 +244,8 @@ def run_fuzz(directory: Path, records: int = 10_000, seed: int = 0, model: str |
             "--max-chars", str(max_chars), "--workers", str(workers)]
     if model:
         args += ["--model", str(model)]
+    if not claims:
+        args.append("--no-claims")
     started = time.perf_counter()
     result, samples = _run_sampled(args, [out, rejects], timeout, sample_seconds)
     seconds = time.perf_counter() - started
