@@ -411,6 +411,38 @@ def test_killed_worker_then_resume_loses_and_duplicates_nothing(tmp_path, shippe
     assert [r["source"] for r in rejected] == [f"{inp}:38"]
 
 
+def test_workers_die_with_a_killed_parent(tmp_path, shipped_model):
+    """SIGKILL of `kfact extract --workers 2` leaves no worker behind (each would hold its models, idle, for ever)."""
+    import signal
+    import time
+
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps({"id": f"p{i}", "text": f"{i}번: 한국은 {i}억 달러로 {i % 50 + 1}위였다."},
+                                      ensure_ascii=False) + "\n" for i in range(3000)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    args = [sys.executable, "-m", "pipeline", "extract", str(inp), "-o", str(out), "--model", str(shipped_model),
+            "--workers", "2", "--batch-size", "4"]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    workers: list[int] = []
+    while time.time() < deadline and proc.poll() is None:
+        workers = _worker_pids(proc.pid)
+        if len(workers) == 2 and out.exists() and out.stat().st_size > 0:
+            break
+        time.sleep(0.1)
+    assert len(workers) == 2, "the workers did not start"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.1)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()
+             and Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    for w in alive:  # do not leave them to the rest of the test run
+        os.kill(w, signal.SIGKILL)
+    assert not alive, f"workers {alive} outlived their killed parent"
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 @pytest.mark.parametrize("damage", ["corrupt config", "empty directory"])
 def test_a_model_that_cannot_load_is_named_with_no_traceback(tmp_path, damage, workers):

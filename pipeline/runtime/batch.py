@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -91,6 +92,22 @@ def _nlp_key(model_path: str | None, with_claims: bool, config_overrides: dict |
     return model_path, with_claims, repr(config_overrides or {})
 
 
+def _die_with_parent() -> None:
+    """A pool worker whose parent is killed would wait forever holding its models (GBs): on Linux, have the
+    kernel kill it with its parent. Elsewhere the executor's own shutdown is all there is."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def init_worker(model_path: str | None, with_claims: bool, threads: int | None = None,
                 defer_errors: bool = False, config_overrides: dict | None = None) -> None:
     """Load Kiwi and the model once per process.
@@ -99,6 +116,8 @@ def init_worker(model_path: str | None, with_claims: bool, threads: int | None =
     if the worker had died; instead keep the message and raise it as a BatchError from the first batch.
     """
     global _NLP, _NLP_KEY, _INIT_ERROR
+    if defer_errors:
+        _die_with_parent()
     if threads:
         import torch
 
