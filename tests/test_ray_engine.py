@@ -62,16 +62,23 @@ def test_ray_engine_killed_then_resumed_matches_local(shipped_model, articles_wi
         # batch_size 2: several batches, so both actors work and results can come back out of order
         return BatchOptions(output=tmp_path / name, model_path=str(shipped_model), batch_size=2, resume=resume)
 
+    # 40 more records after the fixture's, so that the Ray run is still going when it is killed
+    sample = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    extra = [json.dumps({"id": f"more{i}", "text": f"{sample[i % len(sample)]['text']}\n{i}번째 사본이다."},
+                        ensure_ascii=False) for i in range(40)]
+    with open(articles_with_bad_lines, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(extra) + "\n")
     local = run_batch([articles_with_bad_lines], options("local.jsonl"))
     done_at_kill = kill_ray_run_mid_way(articles_with_bad_lines, tmp_path / "ray.jsonl", shipped_model, after_lines=2)
+    print(f"killed the Ray run at {done_at_kill} of {local.written} records")
     assert 2 <= done_at_kill < local.written, "the kill should land mid-run"
     ray_options = RayOptions(num_cpus=2, actors=2)
     with ray_session(ray_options):
         remote = run_batch([articles_with_bad_lines], options("ray.jsonl", resume=True), engine=ray_engine(ray_options))
 
-    assert (local.read, local.written, local.rejected) == (10, 8, 2)
+    assert (local.read, local.written, local.rejected) == (50, 48, 2)
     # the records written before the kill are skipped; the rest go through Ray, none twice
-    assert remote.read == 10 and remote.already_done >= 2
+    assert remote.read == 50 and remote.already_done >= 2
     assert remote.already_done + remote.written + remote.rejected == remote.read
     assert remote.balanced
 
@@ -80,7 +87,7 @@ def test_ray_engine_killed_then_resumed_matches_local(shipped_model, articles_wi
     assert sum(len(r["entities"]) for r in local_records) > 0, "a comparison of empty records proves nothing"
     assert sum(len(r["claims"]) for r in local_records[1:]) > 0
     by_id = {r["id"]: r for r in ray_records}
-    assert len(by_id) == len(ray_records) == 8
+    assert len(by_id) == len(ray_records) == 48
     for record in local_records:
         assert by_id[record["id"]]["entities"] == record["entities"], record["id"]
         assert by_id[record["id"]]["claims"] == record["claims"], record["id"]
