@@ -24,17 +24,23 @@ def test_one_run_measures_kiwi_the_model_per_backend_and_the_full_pipeline(shipp
     from pipeline.evaluation.bench import run_bench
 
     records = bench_corpus(3_000, [ROOT / "pipeline" / "samples" / "wikinews_sample.jsonl"])
+    from pipeline.encoder.build import EncoderConfig
+    from pipeline.evaluation.bench import PEER_STAGE
+
     results = run_bench(records, str(shipped_model), workers=(1,), full_backends=("onnx-int8",),
-                        onnx_dir=onnx_model_dir, big_article_chars=8_000)
+                        onnx_dir=onnx_model_dir, big_article_chars=8_000, peer_encoder=EncoderConfig.load().output)
     stages = {r.stage: r for r in results}
     big = "one big article, 1 worker, onnx-int8"
     assert set(stages) == {"kiwi tokenization alone", "full pipeline, 1 worker, onnx-int8", "entity model alone, torch",
-                           "entity model alone, onnx", "entity model alone, onnx-int8", big}
+                           "entity model alone, onnx", "entity model alone, onnx-int8", big, PEER_STAGE}
     chars = sum(len(r["text"]) for r in records)
     assert all(r.chars == chars and r.seconds > 0 for r in results if r.stage != big)
     assert stages[big].chars == 8_000 and stages[big].peak_rss_mb > 100
     assert stages["full pipeline, 1 worker, onnx-int8"].peak_rss_mb > 100  # a real worker loaded Kiwi and the model
     ratios = report(results)["ratios"]
     for key in ("full_1_worker_onnx-int8 / kiwi_alone", "model_onnx / model_torch", "model_onnx-int8 / model_torch",
-                "model_torch / kiwi_alone", "big_article_peak_rss_mb"):
+                "model_torch / kiwi_alone", "big_article_peak_rss_mb", "model_torch / bert_base_peer",
+                "full_1_worker_onnx-int8 / bert_base_peer"):
         assert ratios[key] > 0, key
+    # the 4x256 entity model is far smaller than BERT-base: if the peer is not slower, it is not BERT-base
+    assert ratios["model_torch / bert_base_peer"] > 2

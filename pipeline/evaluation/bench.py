@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import platform
 import resource
 import tempfile
@@ -106,7 +107,8 @@ def _entity_model_stages(records: list[dict], model_path: str | None, onnx_dir: 
 
 def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, ...] = (1, 2),
               model_backends: tuple[str, ...] = tuple(BACKENDS), full_backends: tuple[str, ...] = ("torch",),
-              onnx_dir: Path | None = None, big_article_chars: int = 0) -> list[BenchResult]:
+              onnx_dir: Path | None = None, big_article_chars: int = 0,
+              peer_encoder: str | Path | None = None) -> list[BenchResult]:
     """All stages on the same records. ONNX graphs are exported to a temporary directory (untimed)
     unless `onnx_dir` already holds them."""
     from pipeline.runtime.batch import BatchOptions, run_batch
@@ -146,6 +148,8 @@ def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, .
             if big_article_chars:
                 results.append(_big_article_stage(records, big_article_chars, model_path, Path(tmp), backend, onnx_dir))
         results.extend(_entity_model_stages(records, model_path, onnx_dir, model_backends))
+    if peer_encoder is not None:
+        results.append(_peer_stage(records, peer_encoder))
     return results
 
 
@@ -184,6 +188,41 @@ TARGETS = {"full_1_worker / kiwi_alone": ">= 0.5", "full_2_workers / full_1_work
            "peak_rss_mb per worker": "<= 1500", "big_article_peak_rss_mb": "<= 1500"}
 
 
+PEER_STAGE = "BERT-base peer, model alone"
+
+
+def _peer_stage(records: list[dict], encoder_path: str | Path) -> BenchResult:
+    """What a user would otherwise run: a BERT-base token classifier (12 layers, hidden 768, the size of
+    klue/roberta-base) over the same text, model only, one thread. Random weights, since throughput does not
+    depend on them; pieces from the e5 tokenizer (a Korean SentencePiece vocabulary), in windows of 254
+    pieces, batched 8 at a time by length, as an efficient user would."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+    torch.set_num_threads(1)
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder_path))
+    torch.manual_seed(0)
+    model = BertForTokenClassification(BertConfig(vocab_size=len(tokenizer), hidden_size=768, num_hidden_layers=12,
+                                                  num_attention_heads=12, intermediate_size=3072,
+                                                  num_labels=19)).eval()
+    windows = []
+    for record in records:
+        ids = tokenizer(record["text"], add_special_tokens=False)["input_ids"]
+        windows += [ids[i:i + 254] for i in range(0, len(ids), 254)]
+    windows.sort(key=len)
+    cls, sep, pad = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for start in range(0, len(windows), 8):
+            chunk = [[cls, *w, sep] for w in windows[start:start + 8]]
+            width = max(len(w) for w in chunk)
+            ids = torch.tensor([w + [pad] * (width - len(w)) for w in chunk])
+            mask = torch.tensor([[1] * len(w) + [0] * (width - len(w)) for w in chunk])
+            model(input_ids=ids, attention_mask=mask)
+    chars = sum(len(r["text"]) for r in records)
+    return BenchResult(PEER_STAGE, chars, time.perf_counter() - started, _self_peak_mb())
+
+
 def report(results: list[BenchResult]) -> dict:
     by_stage = {r.stage: r for r in results}
     kiwi = by_stage["kiwi tokenization alone"].chars_per_second
@@ -209,6 +248,13 @@ def report(results: list[BenchResult]) -> dict:
             ratios[f"model_{backend} / kiwi_alone"] = alone.chars_per_second / kiwi
         if alone and torch_alone and backend != "torch":
             ratios[f"model_{backend} / model_torch"] = alone.chars_per_second / torch_alone.chars_per_second
+    peer = by_stage.get(PEER_STAGE)
+    if peer:
+        for stage in results:
+            if stage.stage.startswith(("full pipeline", "entity model alone")):
+                name = stage.stage.replace("full pipeline, ", "full_").replace("entity model alone, ", "model_")
+                name = re.sub(r"[ ,]+", "_", name)  # "full_1_worker_onnx-int8", as in the other ratios
+                ratios[f"{name} / bert_base_peer"] = stage.chars_per_second / peer.chars_per_second
     big = next((r for r in results if r.stage.startswith(BIG_ARTICLE_STAGE)), None)
     if big:
         ratios["big_article_peak_rss_mb"] = big.peak_rss_mb
