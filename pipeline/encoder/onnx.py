@@ -5,15 +5,12 @@ the weights' SHA-256 in model.int8.onnx.source.json; the loader refuses a graph 
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
 import tempfile
-import warnings
 from pathlib import Path
 
-from pipeline.ner.onnx_export import INPUT_NAMES, OPSET, make_session, quantize_int8, source_stamp, weights_hash
+from pipeline.ner.onnx_export import (check_graph_matches, export_graph, make_session, quantize_int8, source_stamp,
+                                      tensor_output, weights_hash)
 
 INT8_GRAPH = "model.int8.onnx"
 MAX_FP32_DIFF = 1e-3  # exported fp32 graph against torch, on hidden states, before quantizing
@@ -26,31 +23,12 @@ def export_encoder_int8(model_dir: Path, target: Path | None = None) -> Path:
 
     model = AutoModel.from_pretrained(str(model_dir), add_pooling_layer=False).eval()
     target = target or model_dir / INT8_GRAPH
-
-    class Hidden(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-    wrapped = Hidden(model).eval()
-    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
-    generator = torch.Generator().manual_seed(0)
-    ids = torch.randint(5, model.config.vocab_size, (2, 16), generator=generator)
-    mask = torch.ones_like(ids)
-    mask[1, 11:] = 0  # example shapes other than 0/1, so torch.export keeps them dynamic
-    limit = model.config.max_position_embeddings
-    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=limit)
+    wrapped = tensor_output(model, "last_hidden_state")
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         fp32 = Path(tmp) / "model.onnx"
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.simplefilter("ignore", (UserWarning, FutureWarning, DeprecationWarning))
-            torch.onnx.export(wrapped, (ids, mask), str(fp32), input_names=list(INPUT_NAMES), output_names=["hidden"],
-                              dynamic_shapes={name: {0: batch, 1: sequence} for name in INPUT_NAMES},
-                              opset_version=OPSET, dynamo=True, external_data=False, verbose=False)
+        export_graph(wrapped, fp32, "hidden")
         session = make_session(fp32)
+        generator = torch.Generator().manual_seed(1)
         check_ids = torch.randint(5, model.config.vocab_size, (3, 40), generator=generator)
         check_mask = torch.ones_like(check_ids)
         check_mask[0, 20:] = 0
@@ -70,8 +48,6 @@ def export_encoder_int8(model_dir: Path, target: Path | None = None) -> Path:
 
 def load_int8_session(model_dir: Path):
     """The int8 graph beside the weights; refused when missing or exported from other weights."""
-    from pipeline.ner.onnx_export import check_graph_matches
-
     graph = model_dir / INT8_GRAPH
     if not graph.is_file():
         raise FileNotFoundError(f"no {INT8_GRAPH} in {model_dir}: run `kfact encoder build --force` "

@@ -38,7 +38,6 @@ class ExportResult:
 def export_onnx(model_dir: str | Path, output_dir: str | Path | None = None, quantize: bool = False,
                 opset: int = OPSET) -> ExportResult:
     """Export a local token-classification model directory; check the graph against torch before returning."""
-    import torch
     from transformers import AutoModelForTokenClassification
 
     model_dir = Path(model_dir)
@@ -47,39 +46,14 @@ def export_onnx(model_dir: str | Path, output_dir: str | Path | None = None, qua
         raise FileNotFoundError(f"model directory {model_dir} lacks config.json")
     model = AutoModelForTokenClassification.from_pretrained(str(model_dir)).eval()
     limit = getattr(model.config, "max_position_embeddings", 512)
-
-    class Logits(torch.nn.Module):
-        """Tensors in, logits out: the exporter wants no ModelOutput dataclass at the boundary."""
-
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
-
-    wrapped = Logits(model).eval()
-    # The exporter logs a warning per torchvision op it cannot register; this model uses none of them.
-    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
-    # Example shapes must differ from 0/1 so torch.export does not specialize them away.
-    generator = torch.Generator().manual_seed(0)
-    ids = torch.randint(5, model.config.vocab_size, (2, 16), generator=generator)
-    mask = torch.ones_like(ids)
-    mask[1, 11:] = 0
-    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=limit)
-    dynamic = {name: {0: batch, 1: sequence} for name in INPUT_NAMES}
+    wrapped = tensor_output(model, "logits")
 
     output_dir.mkdir(parents=True, exist_ok=True)
     fp32 = output_dir / FP32_NAME
     with tempfile.TemporaryDirectory(dir=output_dir) as tmp:
         # Written to a temporary name first: a half-written model.onnx must never be picked up.
         staged = Path(tmp) / FP32_NAME
-        # The exporter narrates its passes on stdout and warns about its own internals (axis renaming).
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.simplefilter("ignore", (UserWarning, FutureWarning))
-            torch.onnx.export(wrapped, (ids, mask), str(staged), input_names=list(INPUT_NAMES),
-                              output_names=["logits"], dynamic_shapes=dynamic, opset_version=opset, dynamo=True,
-                              external_data=False, verbose=False)
+        export_graph(wrapped, staged, "logits", opset)
         diff, agreement = _check(wrapped, staged, limit)
         if agreement < 1.0:
             raise RuntimeError(f"exported graph disagrees with torch on {1 - agreement:.2%} of positions "
@@ -98,6 +72,45 @@ def export_onnx(model_dir: str | Path, output_dir: str | Path | None = None, qua
         if graph is not None:
             source_stamp(graph).write_text(json.dumps(stamp), encoding="utf-8")
     return ExportResult(fp32=fp32, int8=int8, max_abs_diff=diff, argmax_agreement=agreement)
+
+
+def tensor_output(inner, output: str):
+    """`inner` (a transformers model) as a module that returns only its `output` field (logits,
+    last_hidden_state): the exporter wants tensors, not a ModelOutput dataclass, at the boundary."""
+    import torch
+
+    class TensorOutput(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask):
+            return getattr(self.inner(input_ids=input_ids, attention_mask=attention_mask), output)
+
+    return TensorOutput().eval()
+
+
+def export_graph(wrapped, path: Path, output_name: str, opset: int = OPSET) -> None:
+    """torch.onnx.export of a `tensor_output` module with dynamic batch and sequence axes (bounded by the model's position
+    table), quietly: the exporter narrates its passes on stdout and warns about its own internals."""
+    import torch
+
+    config = wrapped.inner.config
+    limit = getattr(config, "max_position_embeddings", 512)
+    # The exporter logs a warning per torchvision op it cannot register; these models use none of them.
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
+    # Example shapes must differ from 0/1 so torch.export does not specialize them away.
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, config.vocab_size, (2, 16), generator=generator)
+    mask = torch.ones_like(ids)
+    mask[1, 11:] = 0
+    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=limit)
+    dynamic = {name: {0: batch, 1: sequence} for name in INPUT_NAMES}
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore", (UserWarning, FutureWarning, DeprecationWarning))
+        torch.onnx.export(wrapped, (ids, mask), str(path), input_names=list(INPUT_NAMES), output_names=[output_name],
+                          dynamic_shapes=dynamic, opset_version=opset, dynamo=True, external_data=False,
+                          verbose=False)
 
 
 def quantize_int8(source: Path, target: Path) -> Path:
