@@ -23,6 +23,7 @@ class SentenceEncoder:
         self.session = session  # an ONNX Runtime session (onnx-int8) or None (torch)
         self.backend = "onnx-int8" if session is not None else "torch"
         self.tag = tag  # which weights and backend the vectors come from (the disk cache's key)
+        self._remembered: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}  # see embed_once
 
     @classmethod
     def load(cls, path: str | Path, backend: str = "torch", **kwargs) -> "SentenceEncoder":
@@ -70,24 +71,21 @@ class SentenceEncoder:
     def embed(self, texts: Sequence[str], prefix: str = "query: ") -> np.ndarray:
         """[len(texts), hidden] unit vectors; batches by length, so padding costs little. With
         KFACT_EMBED_CACHE=DIR, vectors are kept on disk by text (training and evaluation repeat texts)."""
-        cache = _disk_cache()
-        if cache is None:
-            return self._embed(texts, prefix)
-        keys = [hashlib.sha1((self.tag + prefix + t).encode("utf-8")).hexdigest() for t in texts]
-        found = cache.get_many(keys)
-        missing = [i for i, key in enumerate(keys) if key not in found]
-        if missing:
-            fresh = self._embed([texts[i] for i in missing], prefix)
-            cache.put_many({keys[i]: fresh[j] for j, i in enumerate(missing)})
-            found.update({keys[i]: fresh[j] for j, i in enumerate(missing)})
-        hidden = self.model.config.hidden_size
-        return np.stack([found[key] for key in keys]) if keys else np.zeros((0, hidden), dtype=np.float32)
+        return self.embed_with_spans(texts, [()] * len(texts), prefix)[0]
+
+    def embed_once(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        """`embed`, remembered on this encoder for the same texts (the indicator passages, which every pipeline
+        build in a process would otherwise embed again)."""
+        key = (prefix, tuple(texts))
+        if key not in self._remembered:
+            self._remembered[key] = self.embed(texts, prefix)
+        return self._remembered[key]
 
     def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
                          prefix: str = "query: ") -> tuple[np.ndarray, list[np.ndarray]]:
         """Text vectors, and for each text the vectors of its character spans, from one forward pass per text:
         a span's vector is the mean of the hidden states of the pieces it overlaps, L2-normalized (a span that
-        truncation cut off gets a vector of its own). Same disk cache as `embed`."""
+        truncation cut off gets a vector of its own). With KFACT_EMBED_CACHE=DIR both are kept on disk."""
         cache = _disk_cache()
         hidden = self.model.config.hidden_size
         keys = [hashlib.sha1((self.tag + prefix + t).encode("utf-8")).hexdigest() for t in texts]

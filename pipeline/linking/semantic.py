@@ -45,23 +45,12 @@ class ValueTexts:
 TEXT_KINDS = ("sentence", "previous", "heading")
 
 
-_PASSAGES: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
-
-
-def _passages(encoder, passages: tuple[str, ...]) -> np.ndarray:
-    """The indicators' passage vectors, once per encoder and taxonomy in a process (each pipeline build, as in
-    evaluation and the retrain loop, would otherwise spend seconds on them)."""
-    key = (id(encoder), passages)
-    if key not in _PASSAGES:
-        _PASSAGES[key] = encoder.embed(list(passages), prefix="passage: ")
-    return _PASSAGES[key]
-
-
 class IndicatorSemantics:
     def __init__(self, encoder, indicators: Sequence[IndicatorDef]):
         self.encoder = encoder
         self.indicators = list(indicators)
-        self.passages = _passages(encoder, tuple(indicator_passage(i) for i in self.indicators))
+        # once per encoder and taxonomy in a process: evaluation and the retrain loop build pipelines repeatedly
+        self.passages = encoder.embed_once([indicator_passage(i) for i in self.indicators], prefix="passage: ")
 
         text = "\n".join(f"{i.id}\t{indicator_passage(i)}" for i in self.indicators)
         self.fingerprint = hashlib.sha1(text.encode("utf-8")).hexdigest()  # what the passages were computed from
