@@ -352,15 +352,11 @@ def test_a_two_million_char_article_is_processed_whole(tmp_path, shipped_model):
 # -- faults: a worker killed mid-batch --------------------------------------------------------------
 
 def _worker_pids(pid: int) -> list[int]:
-    """Spawned pool workers among a process's children (not multiprocessing's resource tracker)."""
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            children += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
+    """Spawned pool workers among a process's descendants (not multiprocessing's resource tracker)."""
+    from pipeline.evaluation.fuzz import descendant_pids
+
     workers = []
-    for child in children:
+    for child in descendant_pids(pid):
         try:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:

@@ -337,24 +337,30 @@ class _LineCounter:
         return self.lines
 
 
-def _tree_rss_mb(root: int) -> list[float]:
-    """VmRSS in MB of `root` and every process descended from it (Linux /proc; empty elsewhere)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                parents[int(entry.name)] = int(fields[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    tree, frontier = {root}, [root]
+def descendant_pids(root: int) -> list[int]:
+    """Every process descended from `root` (Linux /proc: each thread's `children` list; empty elsewhere)."""
+    found: list[int] = []
+    frontier = [root]
     while frontier:
         pid = frontier.pop()
-        children = [child for child, parent in parents.items() if parent == pid and child not in tree]
-        tree.update(children)
-        frontier.extend(children)
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            frontier += children
+    return found
+
+
+def _tree_rss_mb(root: int) -> list[float]:
+    """VmRSS in MB of `root` and every process descended from it."""
     sizes = []
-    for pid in tree:
+    for pid in [root, *descendant_pids(root)]:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
