@@ -56,7 +56,7 @@ def decode_text(data: bytes) -> str:
 
 
 # One record (a JSONL line, a .txt or .html file, a WARC/ARC payload) may hold this many bytes; a longer one
-# is rejected unread (see _lines, _too_large, _read_payload). The batch runner passes a bound derived from
+# is rejected unread (see _lines, _too_large, _warc_item). The batch runner passes a bound derived from
 # --max-chars; this default is for callers that give none.
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 _SKIP_CHUNK = 1024 * 1024
