@@ -27,14 +27,13 @@ def bench(
 ) -> None:
     """Throughput of Kiwi alone, the entity model alone (torch / ONNX / ONNX int8), the full pipeline
     with 1 and 2 workers and a BERT-base peer, measured in one run."""
+    from pipeline.encoder.build import EncoderConfig
     from pipeline.evaluation.bench import BACKENDS, bench_corpus, report, run_bench
 
     full_backends = tuple(b.strip() for b in backends.split(",") if b.strip())
     if unknown := [b for b in full_backends if b not in BACKENDS]:
         fail(f"unknown backend(s) {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
     records = bench_corpus(int(megabytes * 1_000_000 / 3), corpus)  # ~3 bytes per Hangul char in UTF-8
-    from pipeline.encoder.build import EncoderConfig
-
     result = report(run_bench(records, str(model) if model else None, full_backends=full_backends,
                               big_article_chars=big_article_chars,
                               peer_encoder=EncoderConfig.load().output if peer else None))
