@@ -1,4 +1,4 @@
-"""kfact train, train-linker, export-onnx: the entity model and the linker's scorers (pipeline/training/)."""
+"""kfact train, distill, train-linker, export-onnx: the entity model and the linker's scorers (pipeline/training/)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,6 +37,41 @@ def train(
     console.print(f"trained in {info['train_seconds']:.0f}s; best epoch {info['best_epoch']}")
     if guard:
         _guard(Path(output or cfg.model.output_dir), baseline, guard_gold, max_f1_drop)
+
+
+@app.command()
+def distill(
+    config: Path = typer.Option(Path("configs/ner_student.toml"), help="Student config (TOML) with a [distill] section."),
+    output: Optional[Path] = typer.Option(None, help="Model directory (default: model.output_dir in the config)."),
+    label_only: bool = typer.Option(False, help="Write the teacher's records and stop (no training)."),
+    overwrite: bool = typer.Option(False, help="Replace an existing model directory."),
+    resume: bool = typer.Option(False, help="Training: continue from the checkpoint in OUTPUT.tmp/."),
+    guard: bool = typer.Option(True, help="Regression guard against --baseline on the test split."),
+    baseline: Optional[Path] = typer.Option(None, help="Model the guard compares with (default: the shipped model)."),
+) -> None:
+    """Distil the teacher (the accurate model) into a small student: label the unlabeled corpora marked
+    `distill = true` (appending to what an interrupted run wrote), then train on gold plus those records."""
+    from pipeline.io.annotations import AnnotationError
+    from pipeline.training.distill import label_corpora
+    from pipeline.training.entity_model import TrainConfig
+    from pipeline.training.entity_model import train as run_training
+
+    cfg = TrainConfig.from_toml(config)
+    if cfg.distill is None:
+        fail(f"{config} has no [distill] section")
+    try:
+        label_corpora(cfg.distill, log=console.print)
+    except (ValueError, FileNotFoundError) as error:
+        fail(str(error))
+    if label_only:
+        return
+    try:
+        info = run_training(cfg, output, None, overwrite=overwrite, log=console.print, resume=resume)
+    except (AnnotationError, FileExistsError, FileNotFoundError) as error:
+        fail(str(error))
+    console.print(f"trained in {info['train_seconds']:.0f}s; best epoch {info['best_epoch']}")
+    if guard:
+        _guard(Path(output or cfg.model.output_dir), baseline, ["annotations/*.jsonl"], None)
 
 
 def _guard(new_model: Path, baseline: Optional[Path], gold: list[str], max_f1_drop: Optional[float]) -> None:

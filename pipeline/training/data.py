@@ -13,7 +13,7 @@ IGNORE = -100
 
 
 def collect_records(cfg, annotation_files: list[str] | None = None, log=print) -> dict[str, list[dict]]:
-    """KMOU (mapped) plus our annotation files, grouped by split."""
+    """KMOU (mapped) plus our annotation files, grouped by split; for a student, the teacher's records in train."""
     from pipeline.io.corpora.kmou import KmouStats, load_kmou
     from pipeline.linking.taxonomy import load_country_names, load_indicators
 
@@ -48,6 +48,13 @@ def collect_records(cfg, annotation_files: list[str] | None = None, log=print) -
             for copy in range(max(1, repeat)):
                 splits[record.split].append(dict(item, id=f"{item['id']}#{copy}" if copy else item["id"]))
         log(f"annotations: {len(records)} records from {patterns}")
+    if getattr(cfg, "distill", None) is not None:
+        from pipeline.training.distill import load_teacher_records
+
+        teacher = load_teacher_records(cfg.distill)
+        splits["train"].extend(teacher)
+        log(f"distillation: {len(teacher)} teacher-labelled train records from {cfg.distill.output}, "
+            f"{sum(len(r['text']) for r in teacher):,} chars")
     return splits
 
 

@@ -21,6 +21,7 @@ from typing import Callable
 from pipeline.ner.alignment import AlignmentStats
 from pipeline.training.checkpoint import Checkpoint, save_model
 from pipeline.training.data import IGNORE, collect_records, encode_examples, records_to_examples, train_wordpiece
+from pipeline.training.distill import DistillArguments
 
 
 @dataclass
@@ -81,6 +82,7 @@ class TrainConfig:
     data: DataArguments
     training: TrainingArguments
     source: str = ""
+    distill: DistillArguments | None = None  # a student: the teacher's records join the train split
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "TrainConfig":
@@ -92,6 +94,7 @@ class TrainConfig:
             DataArguments(**raw.get("data", {})),
             TrainingArguments(**raw.get("training", {})),
             source=str(path),
+            distill=DistillArguments(**raw["distill"]) if "distill" in raw else None,
         )
 
     def bio_labels(self) -> list[str]:
@@ -280,7 +283,8 @@ def train(cfg: TrainConfig, output_dir: Path | None = None, annotation_files: li
     best_model = AutoModelForTokenClassification.from_pretrained(staging)
     info = {
         "config": {k: asdict(v) for k, v in (("model", cfg.model), ("architecture", cfg.architecture),
-                                             ("data", cfg.data), ("training", cfg.training))},
+                                             ("data", cfg.data), ("training", cfg.training),
+                                             ("distill", cfg.distill)) if v is not None},
         "config_file": cfg.source,
         "labels": labels,
         "data": {name: {"records": len(recs), "fingerprint": fingerprint(recs)} for name, recs in splits.items()},
