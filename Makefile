@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := pipeline/samples/wikinews_sample.jsonl
 
-.PHONY: install run test golden train train-linker evaluate clean
+.PHONY: install run test golden train train-linker evaluate annotation-tools test-annotation-tools clean
 
 $(BIN)/kfact: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,23 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+
+# The real annotation applications, each in its own virtualenv (their pins clash with kfact's): the tests in
+# tests/test_annotation_apps.py start them on 127.0.0.1 and skip while they are not installed. ~4 min.
+TOOLS := .venv-tools
+annotation-tools: $(TOOLS)/label-studio/bin/label-studio $(TOOLS)/doccano/bin/doccano
+
+$(TOOLS)/label-studio/bin/label-studio:
+	$(PYTHON) -m venv $(TOOLS)/label-studio
+	$(TOOLS)/label-studio/bin/pip install --quiet label-studio==1.23.2
+
+# doccano 1.8.4 breaks with marshmallow 4 and numpy 2
+$(TOOLS)/doccano/bin/doccano:
+	$(PYTHON) -m venv $(TOOLS)/doccano
+	$(TOOLS)/doccano/bin/pip install --quiet doccano==1.8.4 'marshmallow<4' 'numpy<2'
+
+test-annotation-tools: install annotation-tools
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_annotation_apps.py
 
 # After a deliberate retrain: rewrite the model-regression group's golden outputs (tests/golden/).
 golden: install

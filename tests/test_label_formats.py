@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from pipeline.io.annotations import AnnotationError
 from pipeline.io.label_studio import label_config_path
 from pipeline.io.tasks import AnnotateStats, import_export, record_to_task, write_tasks
 from pipeline.runtime.batch import doc_to_record
@@ -114,6 +115,29 @@ def test_doccano_round_trip_keeps_spans(predicted_doc, tmp_path, old_style):
     assert not imported.rejected
     assert _spans(imported.records[0]) == ENTS and imported.records[0].split == "dev"
     assert len(imported.records[0].claims) == (0 if old_style else 3)
+
+
+def test_doccano_zip_download_imports_as_it_is(predicted_doc, tmp_path):
+    """doccano's Export downloads a zip of one JSONL per annotator; kfact import reads the members in order."""
+    import zipfile
+
+    path, _ = _export(predicted_doc, "doccano", tmp_path, "tasks.jsonl")
+    row = json.loads(path.read_text(encoding="utf-8"))
+    second = dict(row, kfact=dict(row["kfact"], id=row["kfact"]["id"] + "-b"))
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("b.jsonl", json.dumps(second, ensure_ascii=False) + "\n")
+        handle.writestr("a.jsonl", json.dumps(row, ensure_ascii=False) + "\n")
+        handle.writestr("README.txt", "not a member that is read")
+    imported = import_export(archive, "doccano")
+    assert not imported.rejected and imported.read == 2
+    assert [r.id for r in imported.records] == [row["kfact"]["id"], second["kfact"]["id"]]
+    assert all(_spans(r) == ENTS for r in imported.records)
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as handle:
+        handle.writestr("README.txt", "nothing")
+    with pytest.raises(AnnotationError, match="without .jsonl"):
+        import_export(empty, "doccano")
 
 
 def test_new_relation_gets_its_claim_from_the_linker_rules(predicted_doc, tmp_path):

@@ -143,8 +143,23 @@ class ImportResult:
 
 
 def read_export(path: Path) -> list[dict]:
-    """A JSON array (Label Studio's JSON export), a single JSON object, or JSON Lines (doccano)."""
-    raw = path.read_text(encoding="utf-8-sig")
+    """A JSON array (Label Studio's JSON export), a single JSON object, JSON Lines (doccano), or a zip of
+    those (doccano's download: one JSONL per annotator, or all.jsonl), its members in name order."""
+    import zipfile
+
+    if zipfile.is_zipfile(path):
+        rows = []
+        with zipfile.ZipFile(path) as archive:
+            members = sorted(n for n in archive.namelist() if n.endswith((".jsonl", ".json")))
+            if not members:
+                raise AnnotationError(f"{path}: a zip without .jsonl or .json members")
+            for name in members:
+                rows.extend(_parse_export(archive.read(name).decode("utf-8-sig"), f"{path}:{name}"))
+        return rows
+    return _parse_export(path.read_text(encoding="utf-8-sig"), str(path))
+
+
+def _parse_export(raw: str, path: str) -> list[dict]:
     stripped = raw.lstrip()
     if stripped.startswith("["):
         data = json.loads(raw)
