@@ -169,6 +169,18 @@ def fingerprint(records: list[dict]) -> str:
     return digest.hexdigest()[:16]
 
 
+def _teacher_summary(records: list[dict]) -> dict:
+    """Per corpus: how many teacher-labelled records and characters went into training."""
+    summary: dict[str, dict] = {}
+    for record in records:
+        if record["id"].startswith("distill:"):
+            entry = summary.setdefault(record.get("source", "?"), {"records": 0, "chars": 0, "entities": 0})
+            entry["records"] += 1
+            entry["chars"] += len(record["text"])
+            entry["entities"] += len(record.get("entities", []))
+    return summary
+
+
 def train(cfg: TrainConfig, output_dir: Path | None = None, annotation_files: list[str] | None = None,
           overwrite: bool = False, log: Callable[[str], None] = print, evaluate: bool = True,
           resume: bool = False) -> dict:
@@ -289,6 +301,7 @@ def train(cfg: TrainConfig, output_dir: Path | None = None, annotation_files: li
         "labels": labels,
         "data": {name: {"records": len(recs), "fingerprint": fingerprint(recs)} for name, recs in splits.items()},
         "alignment": {"spans": stats.spans, "expanded": stats.misaligned, "lost": stats.lost},
+        "teacher_records": _teacher_summary(splits["train"]),
         "history": history,
         "best_epoch": best["epoch"],
         "best_step": best["step"],

@@ -85,6 +85,21 @@ def _loss_svg(loss: list[tuple[int, float]], dev: list[tuple[int, float]], width
             f'<text x="{width - 80}" y="{height - 8}">step {last}</text></svg>')
 
 
+def _teacher_section(info: dict) -> str:
+    distill = info["config"].get("distill")
+    if not distill:
+        return ""
+    summary = info.get("teacher_records", {})
+    rows = "\n".join(f"| {corpus} | {d['records']:,} | {d['chars']:,} | {d['entities']:,} |"
+                      for corpus, d in summary.items())
+    return (f"- **Teacher-labelled text** (distillation): the predictions of `{distill['teacher']}` over the "
+            f"unlabeled corpora marked `distill = true` in {distill['corpora']}, as hard labels in the train "
+            f"split only ({distill['output']}). A document sharing any sentence with an annotation file "
+            f"({', '.join(distill['exclude_annotations'])}) is never labelled, so no dev, test or blind article "
+            "reaches the student.\n\n| corpus | records | chars | teacher entities |\n|---|---:|---:|---:|\n"
+            + rows + "\n")
+
+
 def write_card(model_dir: Path, info: dict, evaluation: dict) -> Path:
     cfg = info["config"]
     arch = cfg["architecture"]
@@ -111,6 +126,7 @@ def write_card(model_dir: Path, info: dict, evaluation: dict) -> Path:
         f"- **kfact annotations** (`{', '.join(cfg['data']['annotations'])}`), written by the team under "
         f"annotations/GUIDELINE.md; train records repeated {cfg['data']['annotation_upsample']}×. "
         "The seeds are in dev (read while building rules), never in train or test.\n",
+        _teacher_section(info),
         "| split | records | fingerprint |\n|---|---:|---|\n" + "\n".join(
             f"| {name} | {d['records']} | `{d['fingerprint']}` |" for name, d in info["data"].items()) + "\n",
         f"Span alignment: {info['alignment']['spans']} spans, {info['alignment']['expanded']} expanded to Kiwi "
@@ -130,7 +146,8 @@ def write_card(model_dir: Path, info: dict, evaluation: dict) -> Path:
         "- MODEL has few training examples (our annotations only; KMOU has no such tag): expect low recall.\n",
         "- Trained on sentence-level news; long crawl noise (menus, tickers) is out of domain.\n",
         "## Reproduce\n",
-        f"```\nkfact train --config {info['config_file']} --output models/<new-name>\n```\n"
+        f"```\nkfact {'distill' if cfg.get('distill') else 'train'} --config {info['config_file']} "
+        "--output models/<new-name>\n```\n"
         "Everything else (config, labels, data fingerprints, history) is in `training.json`, "
         "and the numbers above in `metrics.json`.\n",
     ]
