@@ -57,6 +57,7 @@ def extract(records: Iterable[Any], nlp=None, batch_size: int = 16) -> Iterator[
         if not chunk:
             return
         articles = [a for a in chunk if isinstance(a, Article)]
-        done = iter(doc_to_record(doc) for doc in pipe_articles(nlp, articles))
+        with nlp.memory_zone():  # the batch's strings leave the vocabulary with its Docs (memory stays flat)
+            done = iter([doc_to_record(doc) for doc in pipe_articles(nlp, articles)])
         for item in chunk:
             yield next(done) if isinstance(item, Article) else item

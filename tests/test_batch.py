@@ -140,3 +140,27 @@ def test_a_second_run_on_a_locked_output_is_refused_with_the_pid(tiny_model, tmp
     assert (tmp_path / "out.jsonl.lock").exists()
     summary = run_batch([inp], BatchOptions(output=out, model_path=str(tiny_model)))
     assert summary.written == 1 and not (tmp_path / "out.jsonl.lock").exists()
+
+
+def test_the_vocabulary_does_not_grow_with_the_crawl(tiny_model):
+    """Each batch's new words leave the StringStore with its Docs: over millions of articles the process
+    would otherwise keep every word it ever saw."""
+    import random
+
+    from pipeline.runtime import batch
+    from pipeline.schema import Article
+
+    batch.init_worker(str(tiny_model), with_claims=True)
+    rng = random.Random(7)
+
+    def articles(n: int) -> list[Article]:
+        # made-up words, each new to the vocabulary, in sentences with values for the linker
+        words = ["".join(rng.choice("가나다라마바사아자차카타파하") for _ in range(6)) for _ in range(n)]
+        return [Article(id=f"a{i}", text=f"{w}전자는 지난해 매출 {i + 3}조 원을 기록했다. {w}의 점유율은 {i % 90}%였다.",
+                        published="2025-01-01") for i, w in enumerate(words)]
+
+    batch.process_articles(articles(4))  # warm up: lazily added labels and lexicon strings
+    before = len(batch._NLP.vocab.strings)
+    records = batch.process_articles(articles(200))
+    assert len(records) == 200 and not any(isinstance(r, batch.Reject) for r in records)
+    assert len(batch._NLP.vocab.strings) - before < 20  # not the ~600 new words

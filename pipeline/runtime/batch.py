@@ -137,17 +137,22 @@ def process_articles(articles: list[Article]) -> list[OutputRecord | Reject]:
     """One batch; if the batch fails, retry record by record so only the bad one is rejected."""
     if _INIT_ERROR is not None:  # a run failure, not a bad record: no record may be rejected for it
         raise BatchError(f"a worker could not load the pipeline: {_INIT_ERROR}")
-    try:
-        return [doc_to_record(doc) for doc in _pipe(articles)]
-    except Exception:  # noqa: BLE001 - isolate the failing record below
-        results: list[OutputRecord | Reject] = []
-        for article in articles:
-            try:
-                results.append(doc_to_record(next(iter(_pipe([article])))))
-            except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
-                message = str(error).splitlines()[0][:200] if str(error) else ""
-                results.append(Reject(id=article.id, source="pipeline", reason=f"{type(error).__name__}: {message}"))
-        return results
+    # Every new word of a Doc stays in the shared StringStore for the life of the process; over a crawl of
+    # millions of articles that grows without bound. The zone evicts the batch's strings once its records
+    # (plain pydantic objects, no Doc) are built.
+    with _NLP.memory_zone():
+        try:
+            return [doc_to_record(doc) for doc in _pipe(articles)]
+        except Exception:  # noqa: BLE001 - isolate the failing record below
+            results: list[OutputRecord | Reject] = []
+            for article in articles:
+                try:
+                    results.append(doc_to_record(next(iter(_pipe([article])))))
+                except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
+                    message = str(error).splitlines()[0][:200] if str(error) else ""
+                    results.append(Reject(id=article.id, source="pipeline",
+                                          reason=f"{type(error).__name__}: {message}"))
+            return results
 
 
 def _pipe(articles: list[Article]):
