@@ -13,6 +13,21 @@ def test_ratios_are_computed_from_one_run():
     assert ratios["full_2_workers / full_1_worker"] == 1.6
 
 
+def test_start_up_is_told_apart_from_the_steady_rate():
+    """A runner stage records when its first batch was written; the rate after it leaves start-up out."""
+    from pipeline.evaluation.bench import _runner_result
+    from pipeline.runtime.batch import Summary
+
+    one = _runner_result("full pipeline, 1 worker", 1000, Summary(chars=1000, seconds=10.0, first_batch_seconds=6.0,
+                                                                  first_batch_chars=200), 900.0)
+    two = _runner_result("full pipeline, 2 workers", 1000, Summary(chars=1000, seconds=8.0, first_batch_seconds=6.0,
+                                                                   first_batch_chars=200), 900.0)
+    assert one.after_first_batch_cps == 200.0 and two.after_first_batch_cps == 400.0
+    ratios = report([BenchResult("kiwi tokenization alone", 1000, 1.0, 100.0), one, two])["ratios"]
+    assert ratios["full_2_workers / full_1_worker"] == 1.25
+    assert ratios["full_2_workers / full_1_worker, after the first batch"] == 2.0
+
+
 def test_corpus_repeats_real_text_to_size():
     records = bench_corpus(50_000, [ROOT / "pipeline" / "samples" / "wikinews_sample.jsonl"])
     assert sum(len(r["text"]) for r in records) >= 50_000
@@ -37,6 +52,7 @@ def test_one_run_measures_kiwi_the_model_per_backend_and_the_full_pipeline(shipp
     assert all(r.chars == chars and r.seconds > 0 for r in results if r.stage != big)
     assert stages[big].chars == 8_000 and stages[big].peak_rss_mb > 100
     assert stages["full pipeline, 1 worker, onnx-int8"].peak_rss_mb > 100  # a real worker loaded Kiwi and the model
+    assert 0 < stages["full pipeline, 1 worker, onnx-int8"].first_batch_seconds <= stages["full pipeline, 1 worker, onnx-int8"].seconds
     ratios = report(results)["ratios"]
     for key in ("full_1_worker_onnx-int8 / kiwi_alone", "model_onnx / model_torch", "model_onnx-int8 / model_torch",
                 "model_torch / kiwi_alone", "big_article_peak_rss_mb", "model_torch / bert_base_peer",

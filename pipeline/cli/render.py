@@ -235,11 +235,13 @@ def print_facts(rows: list[dict], db: Path, conflicts: bool) -> None:
 
 def print_bench(result: dict) -> None:
     table = Table(title=f"kfact bench — {result['date']}, {result['machine']}")
-    for column in ("stage", "chars", "seconds", "chars/s", "peak RSS MB"):
+    for column in ("stage", "chars", "seconds", "chars/s", "first batch at (s)", "chars/s after it", "peak RSS MB"):
         table.add_column(column)
     for stage in result["stages"]:
+        first, after = stage.get("first_batch_seconds"), stage.get("after_first_batch_cps")
         table.add_row(stage["stage"], f"{stage['chars']:,}", f"{stage['seconds']:.1f}",
-                      f"{stage['chars_per_second']:,}", f"{stage['peak_rss_mb']:.0f}")
+                      f"{stage['chars_per_second']:,}", f"{first:.1f}" if first else "",
+                      f"{after:,}" if after else "", f"{stage['peak_rss_mb']:.0f}")
     console.print(table)
     for name, value in result["ratios"].items():
         target = result["targets"].get(name)

@@ -55,6 +55,10 @@ class Summary:
     chars: int = 0
     seconds: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
+    # When the first batch was settled and how many characters it held: start-up (workers loading their
+    # models) is then told apart from the steady rate.
+    first_batch_seconds: float | None = None
+    first_batch_chars: int = 0
     # WARC records that are not articles (requests, metadata, non-HTML): counted here, outside `read`.
     skipped: dict[str, int] = field(default_factory=dict)
 
@@ -348,6 +352,8 @@ def _run_batch(inputs, options: BatchOptions, on_progress, engine, on_record) ->
                 summary.written += 1
                 summary.chars += len(item.article.text)
         summary.seconds = time.perf_counter() - started
+        if summary.first_batch_seconds is None:
+            summary.first_batch_seconds, summary.first_batch_chars = summary.seconds, summary.chars
         if on_progress:
             on_progress(summary)
 
