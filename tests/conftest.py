@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-SHIPPED_MODEL = ROOT / "models" / "kfact-ner-small"
+SHIPPED_MODEL = ROOT / "models" / "kfact-ner-student"
 
 
 @pytest.fixture(scope="session")

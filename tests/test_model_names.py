@@ -11,7 +11,7 @@ def test_names_resolve_to_the_configured_directories():
 
 def test_a_directory_is_taken_as_given(tmp_path):
     assert resolve_model(tmp_path) == tmp_path
-    assert resolve_model("models/kfact-ner-small").resolve() == PROJECT_ROOT / "models" / "kfact-ner-small"
+    assert resolve_model("models/kfact-ner-student").resolve() == PROJECT_ROOT / "models" / "kfact-ner-student"
 
 
 def test_the_accurate_model_is_shipped_and_tags_news():

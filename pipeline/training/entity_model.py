@@ -27,7 +27,7 @@ from pipeline.training.distill import DistillArguments
 @dataclass
 class ModelArguments:
     base: str = ""
-    output_dir: str = "models/kfact-ner-small"
+    output_dir: str = "models/kfact-ner-new"
     vocab_size: int = 12000
 
 
