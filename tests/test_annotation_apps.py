@@ -55,9 +55,9 @@ def _wait(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) 
 
 
 def _start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
-    handle = open(log, "w")
-    return subprocess.Popen(command, env=dict(os.environ, **env), stdout=handle, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    with open(log, "w") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=dict(os.environ, **env), stdout=handle, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -72,11 +72,10 @@ def _stop(process: subprocess.Popen) -> None:
 def sample_tasks(tmp_path_factory):
     """`kfact annotate` on the bundled sample (12 articles, the shipped model), for both tools."""
     out = tmp_path_factory.mktemp("tasks")
-    articles = SAMPLE
     tasks = {}
     for tool in ("label-studio", "doccano"):
         path = out / f"{tool}.json{'l' if tool == 'doccano' else ''}"
-        run = run_kfact("annotate", str(articles), "-o", str(path), "--format", tool)
+        run = run_kfact("annotate", str(SAMPLE), "-o", str(path), "--format", tool)
         assert run.returncode == 0, run.stderr
         tasks[tool] = path
     return tasks

@@ -24,19 +24,11 @@ def train(
 ) -> None:
     """Train the entity model (KMOU + annotations), pick the best dev evaluation, write a model directory;
     then compare it with the current model on the fixed test split (per-label deltas)."""
-    from pipeline.io.annotations import AnnotationError
     from pipeline.training.entity_model import TrainConfig
-    from pipeline.training.entity_model import train as run_training
 
     cfg = TrainConfig.from_toml(config)
-    try:
-        # collect_records reads the annotation files first: a bad span stops it before any corpus or training.
-        info = run_training(cfg, output, annotations, overwrite=overwrite, log=console.print, resume=resume)
-    except (AnnotationError, FileExistsError, FileNotFoundError) as error:
-        fail(str(error))
-    console.print(f"trained in {info['train_seconds']:.0f}s; best epoch {info['best_epoch']}")
-    if guard:
-        _guard(Path(output or cfg.model.output_dir), baseline, guard_gold, max_f1_drop)
+    _train_then_guard(cfg, output, annotations, overwrite, resume, baseline, guard,
+                      guard_gold, max_f1_drop)
 
 
 @app.command()
@@ -51,10 +43,8 @@ def distill(
 ) -> None:
     """Distil the teacher (the accurate model) into a small student: label the unlabeled corpora marked
     `distill = true` (appending to what an interrupted run wrote), then train on gold plus those records."""
-    from pipeline.io.annotations import AnnotationError
     from pipeline.training.distill import label_corpora
     from pipeline.training.entity_model import TrainConfig
-    from pipeline.training.entity_model import train as run_training
 
     cfg = TrainConfig.from_toml(config)
     if cfg.distill is None:
@@ -63,15 +53,25 @@ def distill(
         label_corpora(cfg.distill, log=console.print)
     except (ValueError, FileNotFoundError) as error:
         fail(str(error))
-    if label_only:
-        return
+    if not label_only:
+        _train_then_guard(cfg, output, None, overwrite, resume, baseline, guard, ["annotations/*.jsonl"], None)
+
+
+def _train_then_guard(cfg, output: Optional[Path], annotations: Optional[list[str]], overwrite: bool, resume: bool,
+                      baseline: Optional[Path], guard: bool, guard_gold: list[str],
+                      max_f1_drop: Optional[float]) -> None:
+    """The training run of `train` and `distill`, then the regression guard against the current model."""
+    from pipeline.io.annotations import AnnotationError
+    from pipeline.training.entity_model import train as run_training
+
     try:
-        info = run_training(cfg, output, None, overwrite=overwrite, log=console.print, resume=resume)
+        # collect_records reads the annotation files first: a bad span stops it before any corpus or training.
+        info = run_training(cfg, output, annotations, overwrite=overwrite, log=console.print, resume=resume)
     except (AnnotationError, FileExistsError, FileNotFoundError) as error:
         fail(str(error))
     console.print(f"trained in {info['train_seconds']:.0f}s; best epoch {info['best_epoch']}")
     if guard:
-        _guard(Path(output or cfg.model.output_dir), baseline, ["annotations/*.jsonl"], None)
+        _guard(Path(output or cfg.model.output_dir), baseline, guard_gold, max_f1_drop)
 
 
 def _guard(new_model: Path, baseline: Optional[Path], gold: list[str], max_f1_drop: Optional[float]) -> None:

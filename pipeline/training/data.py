@@ -48,7 +48,7 @@ def collect_records(cfg, annotation_files: list[str] | None = None, log=print) -
             for copy in range(max(1, repeat)):
                 splits[record.split].append(dict(item, id=f"{item['id']}#{copy}" if copy else item["id"]))
         log(f"annotations: {len(records)} records from {patterns}")
-    if getattr(cfg, "distill", None) is not None:
+    if cfg.distill is not None:
         from pipeline.training.distill import load_teacher_records
 
         teacher = load_teacher_records(cfg.distill)

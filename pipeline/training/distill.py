@@ -133,28 +133,12 @@ def teacher_record(record_id: str, corpus: str, doc) -> dict:
             "entities": [{"start": e.start_char, "end": e.end_char, "label": e.label_} for e in doc.ents]}
 
 
-def _done_ids(path: Path) -> set[str]:
-    """Ids already written; a torn last line (a killed run) is cut off so that appending stays valid JSONL."""
-    if not path.exists():
-        return set()
-    ids, good_bytes = set(), 0
-    with open(path, "rb") as handle:
-        for line in handle:
-            try:
-                ids.add(json.loads(line)["id"])
-            except (ValueError, KeyError):
-                break
-            good_bytes += len(line)
-    with open(path, "r+b") as handle:
-        handle.truncate(good_bytes)
-    return ids
-
-
 def label_corpora(args: DistillArguments, log: Callable[[str], None] = print, nlp=None) -> DistillStats:
     """Write the teacher's records to args.output, appending to what a killed run left (resumable)."""
     from pipeline.api import load
     from pipeline.nlp import pipe_articles
     from pipeline.paths import resolve_model, resolve_path
+    from pipeline.runtime.batch import completed_lines
     from pipeline.schema import Article
 
     output = resolve_path(args.output)
@@ -168,7 +152,7 @@ def label_corpora(args: DistillArguments, log: Callable[[str], None] = print, nl
         raise ValueError(f"{output} was labelled with other settings ({meta_path}); remove it or set "
                          f"distill.output to a new file")
     meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
-    done = _done_ids(output)
+    done, _ = completed_lines(output)  # a torn last line (a killed run) is cut, so appending stays valid JSONL
     nlp = nlp or load(teacher_dir, claims=False)
     stats = DistillStats()
     pending: list[tuple[str, str, str]] = []
