@@ -176,3 +176,33 @@ def test_a_scorer_trained_on_another_encoder_backend_is_refused():
         build_linker(LinkerConfig(encoder_backend="onnx-int8"))
     with pytest.raises(ValueError, match="set to none"):
         build_linker(LinkerConfig(encoder_path=""))
+
+
+def test_the_lede_range_sets_the_article_year_to_its_last_year(nlp_blank):
+    # GUIDELINE §3: a total or share over a stated period describes the period's last year.
+    text = ("특허청이 최근 10년간(’11년~’20년) 출원된 특허를 분석한 결과 한국이 1위를 차지했다.\n\n"
+            "한국은 202건으로 가장 많았다.")
+    doc = _doc(nlp_blank, text, [("특허청", "ORG"), ("’11년~’20년", "DATE"), ("한국", "COUNTRY"), ("1위", "QUANTITY"),
+                                 ("한국", "COUNTRY"), ("202건", "QUANTITY")], published="2023-11-27")
+    frame = document_frame(doc, load_report_editions())
+    assert frame.lede_year == 2020 and frame.article_year == 2020
+
+
+def test_a_survey_named_with_its_year_frames_the_article(nlp_blank):
+    editions = load_report_editions()
+    assert editions.data_year("- 개인정보위, ｢2024 개인정보보호 및 활용조사｣ 결과 발표") == 2024
+    assert editions.data_year("「2023년도 기업활동조사 결과」에 따르면") == 2023
+    assert editions.data_year("AI 인덱스 2025에 따르면") == 2024  # an edition still lags its data
+    assert editions.data_year("2024년 조사에서 응답자의 70%가") is None  # a sentence's own period, not a title
+    text = "｢2024 개인정보보호 및 활용조사｣ 결과 발표\n\n성인 92.7%가 개인정보 보호가 중요하다고 답했다."
+    doc = _doc(nlp_blank, text, [("92.7%", "PERCENT")], published="2025-03-31")
+    assert document_frame(doc, editions).article_year == 2024
+
+
+def test_a_quarter_without_a_year_takes_the_year_stated_before_it(nlp_blank):
+    text = "‘21년 4분기 전국 지가는 1.03% 상승하여 3분기(1.07%) 대비 0.04%p 감소했다. 3분기 거래량은 줄었다."
+    doc = _doc(nlp_blank, text, [("‘21년 4분기", "DATE"), ("1.03%", "PERCENT"), ("3분기", "DATE"), ("1.07%", "PERCENT"),
+                                 ("0.04%p", "PERCENT"), ("3분기", "DATE")], published="2022-01-25")
+    quarters = [(e._.value.year, e._.value.quarter) for e in doc.ents if e.label_ == "DATE"]
+    # the second sentence states no year: its 3분기 stays resolved against publication
+    assert quarters == [(2021, 4), (2021, 3), (2022, 3)]

@@ -48,3 +48,16 @@ def test_tokenizer_pickles(nlp_blank):
     clone = pickle.loads(pickle.dumps(nlp_blank.tokenizer))
     assert isinstance(clone, KiwiTokenizer)
     assert clone("한국 13억").text == "한국 13억"
+
+
+def test_a_line_break_always_ends_a_sentence(nlp_blank):
+    # Kiwi's splitter alone ran this press release's paragraphs into one 835-char sentence.
+    lines = ["1. 지가변동률", "", "국토교통부는 ‘21년 4분기 전국 지가는 1.03% 상승하여 3분기(1.07%) 대비 0.04%p 감소했다고 밝혔다.",
+             "", "(시도별, %) ‘21년 4분기 지가변동률은 전분기 대비 수도권(1.23% → 1.17%) 모두 소폭 축소되었다.",
+             "(수도권, 1.17%) 서울 1.28%, 경기 1.06%로 변동되어 높은 수준으로 나타났다."]
+    text = "\n".join(lines)
+    doc = nlp_blank.make_doc(text)
+    assert doc.text == text
+    starts = {s.text.strip()[:8] for s in doc.sents if s.text.strip()}
+    assert starts == {line[:8] for line in lines if line}
+    assert all("\n" not in s.text.strip() for s in doc.sents)

@@ -111,7 +111,8 @@ INDICATOR_FEATURES = (
     "is_other",
     "sim_local", "sim_sentence", "sim_previous", "sim_heading",
     "gap_local", "gap_sentence", "gap_previous", "gap_heading",
-    "top1_local", "top3_local", "top1_sentence", "top3_sentence",
+    "top1_local", "top3_local", "top1_sentence", "top3_sentence", "top1_previous",
+    "carried_top1_previous", "carried_no_local_alias",
     "alias_local", "alias_sentence", "alias_before", "log_alias_distance", "alias_length",
     "carried", "carried_previous_paragraph", "unit_fits", "unit_misfit", "expects_any",
     "other_has_alias", "other_unit_misfit_best",
@@ -164,8 +165,12 @@ def indicator_matrix(indicators: Sequence[IndicatorDef], sims: dict[str, np.ndar
                 x[index, col["alias_before"]] = 1.0
                 x[index, col["log_alias_distance"]] = distance
         x[index, col["alias_length"]] = max(x[index, col["alias_length"]], min(b - a, 12) / 12.0)
+    x[:k, col["top1_previous"]] = _top(sims["previous"], 1)
     if carried is not None:
         x[carried, col["carried"]] = 1.0
+        # "투자 규모 순위도 9위에서 11위로": a value whose own words name nothing continues the topic before it
+        x[carried, col["carried_top1_previous"]] = x[carried, col["top1_previous"]]
+        x[carried, col["carried_no_local_alias"]] = float(not hits_local)
     if carried_previous is not None:
         x[carried_previous, col["carried_previous_paragraph"]] = 1.0
     fits = np.array([unit_compatible(ind.unit, unit) for ind in indicators], dtype=np.float32)

@@ -57,9 +57,12 @@ class DocumentFrame:
 
 
 def first_period_year(sentence: Span) -> int | None:
+    """The year of the first period the sentence names; of a range (최근 10년간(’11년~’20년)), its last year,
+    which a total or a share over the period describes (GUIDELINE §3)."""
     for ent in ents_within(sentence):
         if is_period(sentence.doc, ent):
-            return ent._.value.year
+            value = ent._.value
+            return value.end_year if getattr(value, "end_year", None) is not None else value.year
     return None
 
 

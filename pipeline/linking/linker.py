@@ -85,7 +85,7 @@ class LinkerConfig:
     subject_labels: Sequence[str] = ("COUNTRY", "ORG", "MODEL", "LOCATION", "PERSON")
     # word -> "LABEL:id": words that name a subject without being its name (GUIDELINE §3)
     lexicon_subjects: dict[str, str] = field(default_factory=lambda: {
-        "국내": "COUNTRY:KR", "우리나라": "COUNTRY:KR", "우리 정부": "COUNTRY:KR", "우리": "COUNTRY:KR",
+        "국내": "COUNTRY:KR", "전국": "COUNTRY:KR", "우리나라": "COUNTRY:KR", "우리 정부": "COUNTRY:KR", "우리": "COUNTRY:KR",
         "정부": "COUNTRY:KR", "세계": "LOCATION:world", "전 세계": "LOCATION:world", "전세계": "LOCATION:world",
         "글로벌": "LOCATION:world"})
     # News sentences carry a handful of entities; hostile input (a 5,000-char line without a full stop) can

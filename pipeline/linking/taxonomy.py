@@ -25,16 +25,16 @@ class IndicatorDef:
 
 @dataclass(frozen=True)
 class ReportEditions:
-    """Annual reports named by edition year ("AI 인덱스 2025") whose figures describe an earlier year."""
+    """Publications named by a year: annual reports by edition ("AI 인덱스 2025"), whose figures describe an
+    earlier year, and surveys by reference year (｢2024 개인정보보호 및 활용조사｣), which describe that year."""
 
-    patterns: tuple[re.Pattern[str], ...]
-    lag_years: int
+    patterns: tuple[tuple[re.Pattern[str], int], ...]  # (pattern with a `year` group, years the data lags)
 
     def data_year(self, text: str) -> int | None:
-        for pattern in self.patterns:
+        for pattern, lag_years in self.patterns:
             match = pattern.search(text)
             if match:
-                return int(match["year"]) - self.lag_years
+                return int(match["year"]) - lag_years
         return None
 
 
@@ -54,8 +54,12 @@ def load_indicators(path: str | Path = CONFIG_DIR / "indicators.toml") -> tuple[
 
 @functools.lru_cache(maxsize=8)
 def load_report_editions(path: str | Path = CONFIG_DIR / "indicators.toml") -> ReportEditions:
-    table = _read_toml(Path(path)).get("report_editions", {})
-    return ReportEditions(tuple(re.compile(p) for p in table.get("patterns", [])), int(table.get("lag_years", 1)))
+    config = _read_toml(Path(path))
+    patterns = []
+    for section in ("report_editions", "survey_editions"):
+        table = config.get(section, {})
+        patterns += [(re.compile(p), int(table.get("lag_years", 1))) for p in table.get("patterns", [])]
+    return ReportEditions(tuple(patterns))
 
 
 @functools.lru_cache(maxsize=8)
