@@ -180,9 +180,11 @@ def test_a_scorer_trained_on_another_encoder_backend_is_refused():
 
 def test_the_lede_range_sets_the_article_year_to_its_last_year(nlp_blank):
     # GUIDELINE §3: a total or share over a stated period describes the period's last year.
-    text = ("특허청이 최근 10년간(’11년~’20년) 출원된 특허를 분석한 결과 한국이 1위를 차지했다.\n\n"
-            "한국은 202건으로 가장 많았다.")
-    doc = _doc(nlp_blank, text, [("특허청", "ORG"), ("’11년~’20년", "DATE"), ("한국", "COUNTRY"), ("1위", "QUANTITY"),
+    # The lede opens with an anecdote's point date; the stated range is what the release reports on.
+    text = ("- 한국, 전세계 출원의 25.4% 차지 -\n\n’19년 한 스타트업이 인수됐다. 특허청이 최근 10년간(’11년~’20년) "
+            "출원된 특허를 분석한 결과 한국이 1위를 차지했다.\n\n한국은 202건으로 가장 많았다.")
+    doc = _doc(nlp_blank, text, [("한국", "COUNTRY"), ("25.4%", "PERCENT"), ("’19년", "DATE"), ("특허청", "ORG"),
+                                 ("’11년~’20년", "DATE"), ("한국", "COUNTRY"), ("1위", "QUANTITY"),
                                  ("한국", "COUNTRY"), ("202건", "QUANTITY")], published="2023-11-27")
     frame = document_frame(doc, load_report_editions())
     assert frame.lede_year == 2020 and frame.article_year == 2020
@@ -206,3 +208,26 @@ def test_a_quarter_without_a_year_takes_the_year_stated_before_it(nlp_blank):
     quarters = [(e._.value.year, e._.value.quarter) for e in doc.ents if e.label_ == "DATE"]
     # the second sentence states no year: its 3분기 stays resolved against publication
     assert quarters == [(2021, 4), (2021, 3), (2022, 3)]
+
+
+def test_a_rate_of_change_and_its_bracketed_base_are_percent_changes(nlp_blank):
+    from pipeline.linking.units import value_unit
+
+    text = ("‘21년 4분기 전국 지가는 1.03% 상승하여 3분기(1.07%) 대비 0.04%p 감소했다. 출원 증가율은 63.4%로 나타났다. "
+            "한국이 25.4%(202건)로 가장 많았다.")
+    doc = _doc(nlp_blank, text, [("‘21년 4분기", "DATE"), ("1.03%", "PERCENT"), ("3분기", "DATE"), ("1.07%", "PERCENT"),
+                                 ("0.04%p", "PERCENT"), ("63.4%", "PERCENT"), ("한국", "COUNTRY"), ("25.4%", "PERCENT"),
+                                 ("202건", "QUANTITY")], published="2022-01-25")
+    units = {e.text: value_unit(doc, e, None) for e in doc.ents if e.label_ == "PERCENT"}
+    assert units == {"1.03%": "pct_change", "1.07%": "pct_change", "0.04%p": "pp", "63.4%": "pct_change",
+                     "25.4%": "percent"}
+
+
+def test_a_bracketed_base_after_an_unreadable_percent_keeps_its_unit(nlp_blank):
+    from pipeline.linking.units import value_unit
+
+    # "약간%" is tagged PERCENT but has no value: it must not be asked for a unit.
+    doc = _doc(nlp_blank, "지가는 약간% 상승하여 3분기(1.07%) 대비 낮았다.", [("약간%", "PERCENT"), ("1.07%", "PERCENT")])
+    unreadable, base = [e for e in doc.ents if e.label_ == "PERCENT"]
+    assert unreadable._.value is None
+    assert value_unit(doc, base, None) == "percent"

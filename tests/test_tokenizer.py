@@ -61,3 +61,12 @@ def test_a_line_break_always_ends_a_sentence(nlp_blank):
     starts = {s.text.strip()[:8] for s in doc.sents if s.text.strip()}
     assert starts == {line[:8] for line in lines if line}
     assert all("\n" not in s.text.strip() for s in doc.sents)
+
+
+def test_a_hard_wrapped_line_does_not_end_a_sentence(nlp_blank):
+    # PDF-extracted releases wrap mid-phrase; the value "750만\n건" must stay in one sentence.
+    text = "□ 동\n사업은 3년간 총 65개 기업이 참여하여, ’17년 4종 750만\n건을 구축하였다.\n\nㅇ 이를 통해 개발자가 활용하였다."
+    doc = nlp_blank.make_doc(text)
+    sentences = [s.text.strip() for s in doc.sents if s.text.strip()]
+    assert any("750만\n건" in s for s in sentences)
+    assert sentences[-1].startswith("ㅇ 이를")

@@ -52,22 +52,43 @@ class Piece:
     sent_start: bool = False
 
 
-def _segments(text: str, max_chars: int) -> list[tuple[int, int]]:
-    """Cut text into lines, and lines longer than max_chars into ranges of at most max_chars at spaces.
+# A line that ends a sentence (…했다. / …임), and a line that opens a new item (□, ㅇ, -, *, ①, 1., <, #).
+_LINE_ENDS_SENTENCE = re.compile(r"(?:다|요|음|함|됨|임)\s*[.!?]?\s*[\"'”’)\]]*\s*$|[.!?。:]\s*[\"'”’)\]]*\s*$")
+_LINE_IS_BRACKETED = re.compile(r"^\s*[<(\[【〈《].*[>)\]】〉》]\s*$")  # "< 상승 품목군 >", a caption "(… 사진)"
+_LINE_OPENS_ITEM = re.compile(r"^\s*(?:[□■○●◦ㅇ◇◆▷▶►※*<#\-–—·•]|[①-⑳]|\(?\d{1,2}[.)]\s|$)")
 
-    A line break always ends a sentence: Kiwi's splitter, left to itself, can run a sentence over many
-    paragraphs (a press release of "‘21년" quotes and "(시도별, %)" lines came back as one 835-char
-    sentence). Kiwi's cost grows with segment length; bounding it keeps memory flat on 5 MB articles.
-    """
+
+def _breaks(text: str) -> list[int]:
+    """Where a line break ends a sentence: at a blank line, after the first line (a headline), after a line
+    that ends one or is all in brackets, or before a line that opens an item. Any other line break is a hard wrap (PDF-extracted releases break "750만\n건" mid-phrase),
+    left to Kiwi's splitter. Kiwi alone ran one release's blank-line paragraphs into an 835-char sentence."""
+    cuts = []
+    for match in re.finditer(r"\n", text):
+        at = match.end()
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        line = text[line_start:match.start()]
+        next_break = text.find("\n", at)
+        following = text[at:next_break if next_break != -1 else len(text)]
+        headline = not text[:line_start].strip()  # the first line: a crawl's title, then the body
+        if headline or not line.strip() or not following.strip() or _LINE_ENDS_SENTENCE.search(line) \
+                or _LINE_IS_BRACKETED.match(line) or _LINE_OPENS_ITEM.match(following):
+            cuts.append(at)
+    return cuts
+
+
+def _segments(text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Cut text at the line breaks that end a sentence (_breaks), and pieces longer than max_chars at
+    newlines, then spaces. Kiwi's cost grows with segment length; bounding it keeps memory flat on 5 MB articles."""
     bounds: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]*\n?", text):
-        start, line_end = line.span()
-        if start == line_end:
-            continue
-        while start < line_end:
-            end = min(start + max_chars, line_end)
-            if end < line_end:
-                cut = text.rfind(" ", start + 1, end)
+    cuts = [*_breaks(text), len(text)]
+    start = 0
+    for piece_end in cuts:
+        while start < piece_end:
+            end = min(start + max_chars, piece_end)
+            if end < piece_end:
+                cut = text.rfind("\n", start + 1, end)
+                if cut == -1:
+                    cut = text.rfind(" ", start + 1, end)
                 if cut != -1:
                     end = cut + 1
             bounds.append((start, end))

@@ -19,7 +19,11 @@ from pipeline.linking.taxonomy import ReportEditions
 # A heading line: short, and not a sentence (no final ending); bullets and brackets allowed.
 SENTENCE_FINAL = re.compile(r"(다|요|음|함|됨|임)\s*[.!?]?\s*[\"'”’)\]]*\s*$|[.!?。]\s*$")
 HEADING_MAX_CHARS = 60
-LEDE_SENTENCES = 3
+LEDE_PARAGRAPHS = 1  # prose paragraphs of the lede, after the title's subtitle lines
+LEDE_MAX_SENTENCES = 8
+# Subtitle and heading lines ("- 한국, 전세계 출원의 25.4% 차지 -", "<주요 출원인: …>", "# …"); a release's □
+# and ㅇ paragraphs are prose.
+SUBTITLE = re.compile(r"^\s*[-–—▷▶►※*<\[#]")
 
 
 @dataclass
@@ -66,6 +70,30 @@ def first_period_year(sentence: Span) -> int | None:
     return None
 
 
+def first_range_end(sentence: Span) -> int | None:
+    for ent in ents_within(sentence):
+        if is_period(sentence.doc, ent) and getattr(ent._.value, "end_year", None) is not None:
+            return ent._.value.end_year
+    return None
+
+
+def lede_sentences(paragraphs: list["Paragraph"], title: str | None) -> list[Span]:
+    """The subtitle lines under the title and the first LEDE_PARAGRAPHS prose paragraphs (a press release's
+    "- …" subtitles and "<…>" headings are not prose), at most LEDE_MAX_SENTENCES sentences."""
+    lede: list[Span] = []
+    prose = 0
+    for paragraph in paragraphs:
+        first = paragraph.sentences[0].text.strip()
+        if title is not None and paragraph.index == 0 and first == title:
+            continue
+        lede.extend(paragraph.sentences)
+        if not (SUBTITLE.match(first) or (len(paragraph.sentences) == 1 and is_heading(first))):
+            prose += 1
+        if prose >= LEDE_PARAGRAPHS or len(lede) >= LEDE_MAX_SENTENCES:
+            break
+    return lede[:LEDE_MAX_SENTENCES]
+
+
 def is_heading(text: str) -> bool:
     stripped = text.strip()
     return 0 < len(stripped) <= HEADING_MAX_CHARS and not SENTENCE_FINAL.search(stripped)
@@ -91,8 +119,12 @@ def document_frame(doc: Doc, editions: ReportEditions) -> DocumentFrame:
                 title = heading
         paragraph.heading = heading
     edition_year = next((y for y in (editions.data_year(s.text) for s in sentences) if y is not None), None)
-    body = [s for s in sentences if title is None or s.text.strip() != title]
-    lede_year = next((y for y in (first_period_year(s) for s in body[:LEDE_SENTENCES]) if y is not None), None)
+    lede = lede_sentences(paragraphs, title)
+    # A stated period range (최근 10년간(’11년~’20년)) is what the article reports on, before any point date the
+    # lede opens with (an anecdote's ’19년); else the lede's first period; else the title's.
+    lede_year = next((y for y in (first_range_end(s) for s in lede) if y is not None), None)
+    if lede_year is None:
+        lede_year = next((y for y in (first_period_year(s) for s in lede) if y is not None), None)
     if lede_year is None and title is not None:
         lede_year = first_period_year(sentences[0])
     published = doc._.published
