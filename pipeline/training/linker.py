@@ -291,3 +291,50 @@ def train_linker(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord], o
     (output.parent / "metrics.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     report["seconds"] = round(time.time() - started, 1)
     return report
+
+
+# -- cross-validation: a steadier instrument for choices than dev alone ---------------------------
+
+CV_SPLITS = ("train", "dev")  # never test, never blind
+CV_THRESHOLD, CV_OTHER_BIAS = 0.8, -0.5  # fixed, so that recipes are compared at the same operating point
+
+
+def article_folds(records: Sequence[AnnotatedRecord], folds: int) -> list[int]:
+    """Each record's fold by a hash of its article: no article has records in two folds."""
+    import hashlib
+
+    return [int(hashlib.sha1((r.article or r.id).encode("utf-8")).hexdigest(), 16) % folds for r in records]
+
+
+def cross_validate(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord], folds: int = 4,
+                   log=print) -> dict:
+    """Article-grouped K-fold claim F1 (gold entities) of the learned scorer's recipe and of the rules, over the
+    train and dev records: every record is scored by a scorer fitted on the other folds. Dev alone (465 claims,
+    a few releases) moved one way while test moved the other; 2,463 claims in four folds move less."""
+    if folds < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, got {folds}")
+    records = [r for r in records if r.split in CV_SPLITS]
+    docs = docs_with_gold_entities(nlp, records)
+    fold_of = article_folds(records, folds)
+    gold = {r.id: list(r.claims) for r in records}
+    predicted: dict[str, dict[str, list]] = {"learned": {}, "rules": {}}
+    per_fold = []
+    for k in range(folds):
+        fit = [(d, r) for d, r, f in zip(docs, records, fold_of) if f != k]
+        held = [(d, r) for d, r, f in zip(docs, records, fold_of) if f == k]
+        if not held or not fit:
+            continue
+        scorer, _ = fit_scorer(linker, [d for d, _ in fit], [r for _, r in fit], log=lambda *_: None)
+        scorer.other_bias = CV_OTHER_BIAS
+        for name, (chosen, threshold) in (("learned", (scorer, CV_THRESHOLD)),
+                                          ("rules", (RuleScorer(), RuleScorer.threshold))):
+            linker.scorer, linker.threshold = chosen, threshold
+            for d, r in held:
+                predicted[name][r.id] = [c for c, _ in linker.link(d)]
+        ids = [r.id for _, r in held]
+        m = claim_metrics({i: gold[i] for i in ids}, {i: predicted["learned"][i] for i in ids})["micro"]
+        per_fold.append({"fold": k, "records": len(held), "claims": sum(len(gold[i]) for i in ids), "learned": m})
+        log(f"fold {k}: {len(held)} records, learned claim F1 {m['f1']:.3f}")
+    linker.scorer = RuleScorer()
+    return {"folds": per_fold, "threshold": CV_THRESHOLD, "other_bias": CV_OTHER_BIAS,
+            **{name: claim_metrics(gold, predicted[name])["micro"] for name in predicted}}
