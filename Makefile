@@ -49,7 +49,7 @@ train: install
 	$(BIN)/kfact train --config configs/ner_default.toml --output models/kfact-ner-new
 
 train-linker: install
-	$(BIN)/kfact train-linker --output models/kfact-linker-new/scorer.json
+	$(BIN)/kfact train-linker --threshold 0.8 --other-bias 0.0 --output models/kfact-linker-new/scorer.json  # the operating point kfact cv-linker chose
 
 evaluate: install
 	$(BIN)/kfact evaluate --gold 'annotations/*.jsonl' --split test --report out/eval

@@ -41,3 +41,13 @@ def test_cross_validation_scores_every_train_and_dev_claim_once(nlp_blank, recor
 def test_cross_validation_needs_two_folds(nlp_blank, records):
     with pytest.raises(ValueError):
         cross_validate(nlp_blank, build_linker(LinkerConfig(scorer_path="")), records, folds=1)
+
+
+def test_cross_validation_sweeps_threshold_and_bias(nlp_blank, records):
+    chosen = [r for r in records if r.split in ("train", "dev")][:8]
+    report = cross_validate(nlp_blank, build_linker(LinkerConfig(scorer_path="")), chosen, folds=2, log=lambda *_: None)
+    assert report["best"] in report["sweep"]
+    assert report["best"]["cv_f1"] == max(s["cv_f1"] for s in report["sweep"])
+    at_fixed = next(s for s in report["sweep"] if s["threshold"] == report["threshold"]
+                    and s["other_bias"] == report["other_bias"])
+    assert at_fixed["cv_f1"] == report["learned"]["f1"]  # the sweep links at each point, as the fixed run does

@@ -130,3 +130,11 @@ def test_dispatch_and_to_dict():
     assert normalize("money", "1조원").unit == "KRW"
     assert normalize("ORG", "네이버") is None
     assert normalize("MONEY", None) is None  # type: ignore[arg-type]
+
+
+def test_typeset_minus_and_mln():
+    from pipeline.normalize import normalize
+
+    assert normalize("MONEY", "–92억원").value == -9.2e9  # an en dash before the number
+    assert (normalize("MONEY", "21mln 유로").value, normalize("MONEY", "21mln 유로").unit) == (21e6, "EUR")
+    assert normalize("MONEY", "$30.3mln").value == 30.3e6

@@ -154,3 +154,20 @@ def test_not_even_one_is_zero(text, surface, expected):
     ValueNormalizer("kfact_normalize")(doc)
     assert doc.ents[0]._.value.value == expected
     assert doc.ents[0]._.value.unit == "count"
+
+
+@pytest.mark.parametrize("text, value", [("4:1", 4.0), ("경쟁률 없이 6.5대1", None), ("6.5대1", 6.5), ("3.75 : 1", 3.75),
+                                         ("1,200:1", 1200.0), ("10:30", None), ("2:3", None)])
+def test_a_ratio_to_one_is_a_multiple(text, value):
+    got = normalize_quantity(text)
+    if value is None:
+        assert got is None or got.unit != "times"
+    else:
+        assert (got.value, got.unit) == (value, "times")
+
+
+@pytest.mark.parametrize("text, value, unit", [("△17.7%", -17.7, "percent"), ("△1.2%p", -1.2, "pp"),
+                                               ("▽3%", -3.0, "percent"), ("▲3.1%", 3.1, "percent")])
+def test_the_triangle_of_korean_tables_is_a_minus(text, value, unit):
+    got = normalize("PERCENT", text)
+    assert (got.value, got.unit) == (value, unit)

@@ -124,7 +124,7 @@ def print_linker_report(report: dict, output: Path) -> None:
     console.print(table)
     console.print(f"ranking examples {report['examples']}; gold choice not among the candidates "
                   f"{report['gold_not_among_candidates']}")
-    console.print(f"claim threshold {report['best_threshold']} (chosen on dev); wrote {output} "
+    console.print(f"claim threshold {report['best_threshold']}, other bias {report['other_bias']}; wrote {output} "
                   f"in {report.get('seconds', 0):.0f} s")
 
 

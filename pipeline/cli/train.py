@@ -100,6 +100,9 @@ def train_linker_cmd(
     test: bool = typer.Option(False, "--test", help="Also score the test split (report it once, at the end)."),
     encoder_backend: str = typer.Option("torch", help="torch | onnx-int8: the encoder whose vectors the scorer is "
                                                       "trained on (set the same encoder_backend in configs/pipeline.cfg)."),
+    threshold: Optional[float] = typer.Option(None, help="Claim threshold to ship instead of dev's choice "
+                                                          "(`kfact cv-linker` prints the cross-validated one)."),
+    other_bias: Optional[float] = typer.Option(None, help="`other` bias to ship instead of dev's choice."),
 ) -> None:
     """Learn the linker's rankers (subject, indicator, year) and claim model from gold claims; report rules vs
     learned on dev (and test with --test)."""
@@ -114,7 +117,8 @@ def train_linker_cmd(
     except AnnotationError as error:
         fail(str(error))
     report = train_linker(blank_pipeline(), build_linker(LinkerConfig(scorer_path="", encoder_backend=encoder_backend)), records, output,
-                          log=console.print, splits=("dev", "test") if test else ("dev",))
+                          log=console.print, splits=("dev", "test") if test else ("dev",), threshold=threshold,
+                          other_bias=other_bias)
     print_linker_report(report, output)
 
 
@@ -151,6 +155,11 @@ def cv_linker_cmd(
         table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["tp"]),
                       str(m["fp"]), str(m["fn"]))
     console.print(table)
+    if report["best"] is not None:
+        best = report["best"]
+        console.print(f"cross-validated choice: threshold {best['threshold']}, other bias {best['other_bias']} "
+                      f"(F1 {best['cv_f1']:.3f}); ship it with `kfact train-linker --threshold {best['threshold']} "
+                      f"--other-bias {best['other_bias']}`")
 
 
 @app.command("export-onnx")

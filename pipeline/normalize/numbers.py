@@ -26,8 +26,11 @@ SMALL_UNITS = {"십": 10, "백": 100, "천": 1000}
 BIG_UNITS = {"만": 10**4, "억": 10**8, "조": 10**12, "경": 10**16}
 UNIT_CHARS = "".join(SMALL_UNITS) + "".join(BIG_UNITS)
 
-# Longest first: "마이너스" before "-". ▲/▼ are how Korean market tables print a change's sign.
-_SIGNS = (("마이너스", -1), ("플러스", 1), ("-", -1), ("−", -1), ("+", 1), ("▼", -1), ("▲", 1))
+# Longest first: "마이너스" before "-". ▲/▼ are how Korean market tables print a change's sign; △ (and ▽) is
+# the minus of Korean government tables and releases ("대구 △17.7%", "최대 △1.2%p"); an en dash is a typeset minus.
+_SIGNS = (("마이너스", -1), ("플러스", 1), ("-", -1), ("−", -1), ("–", -1), ("+", 1), ("▼", -1), ("▲", 1),
+          ("△", -1), ("▽", -1))
+SIGN_MARKS = tuple(word for word, _ in _SIGNS if len(word) == 1)
 
 # Commas only as thousands separators: "12,34" is a list or a typo, not 1234.
 _ARABIC = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
@@ -143,15 +146,15 @@ _APPROX_SUFFIXES = ("가량", "수준", "이상", "이하", "남짓", "정도", 
 _YEO = re.compile(r"(?<=[0-9" + UNIT_CHARS + r"])\s*여")
 _RANGE_SEP = re.compile(r"\s*[~∼〜\-–—]\s*")
 _LEADING_SCALE = re.compile(
-    r"^[+\-−]?\s*(?:[0-9][0-9,]*(?:\.[0-9]+)?|[" + "".join(HANGUL_DIGITS) + r"])\s*([" + UNIT_CHARS + r"]+)"
+    r"^[+\-−–△▽▲▼]?\s*(?:[0-9][0-9,]*(?:\.[0-9]+)?|[" + "".join(HANGUL_DIGITS) + r"])\s*([" + UNIT_CHARS + r"]+)"
 )
 # ASCII-only case folding: with Unicode folding "mıl" or "dollarſ" would match, then miss the lookup.
 CASELESS = re.IGNORECASE | re.ASCII
 
 EN_SCALES = {
     "thousand": 10**3, "k": 10**3,
-    "million": 10**6, "mn": 10**6, "mil": 10**6, "m": 10**6,
-    "billion": 10**9, "bn": 10**9, "b": 10**9,
+    "million": 10**6, "mn": 10**6, "mln": 10**6, "mil": 10**6, "m": 10**6,
+    "billion": 10**9, "bn": 10**9, "bln": 10**9, "b": 10**9,
     "trillion": 10**12, "tn": 10**12, "t": 10**12,
 }
 _EN_SCALE = re.compile(
@@ -190,7 +193,7 @@ def split_range(text: str) -> list[str]:
     """"3~4조 원" -> ["3", "4조 원"]; a leading minus is a sign, not a separator."""
     for match in _RANGE_SEP.finditer(text):
         left = text[: match.start()].strip()
-        if left in ("", "+", "-", "−", "▲", "▼"):
+        if left in ("", *SIGN_MARKS):
             continue
         return [left, text[match.end():].strip()]
     return [text]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from pipeline.normalize.numbers import lexicon_key, parse_measure, suffix_pattern
+from pipeline.normalize.numbers import lexicon_key, nfkc, parse_measure, suffix_pattern
 from pipeline.normalize.types import NumericValue
 
 __all__ = ["normalize_percent", "normalize_quantity"]
@@ -88,9 +88,17 @@ def normalize_percent(text: str) -> NumericValue | None:
     return parse_measure(text, _take_percent, default_unit=None, require_unit=True, extra_suffixes=("대",))
 
 
+# A competition rate or ratio to one: "경쟁률 4:1", "6.5대1", "3.75 대 1" -> 4, 6.5, 3.75 times.
+_RATIO_TO_ONE = re.compile(r"^\s*(?P<n>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?::|대)\s*1\s*$")
+
+
 def normalize_quantity(text: str) -> NumericValue | None:
     """A count, rank, multiple or physical amount with its unit code; a bare number gets unit "number".
 
-    "1만8천장" -> NumericValue(18000, "count"); "11위" -> NumericValue(11, "rank"); "-0.36" -> (-0.36, "number").
+    "1만8천장" -> NumericValue(18000, "count"); "11위" -> NumericValue(11, "rank"); "-0.36" -> (-0.36, "number");
+    "4:1" -> NumericValue(4, "times").
     """
+    ratio = _RATIO_TO_ONE.match(nfkc(text)) if isinstance(text, str) and len(text) <= 40 else None
+    if ratio:
+        return NumericValue(raw=text, value=float(ratio["n"].replace(",", "")), unit="times")
     return parse_measure(text, _take_quantity, default_unit="number", parse_number=_native_number)
