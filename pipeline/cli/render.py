@@ -128,6 +128,23 @@ def print_linker_report(report: dict, output: Path) -> None:
                   f"in {report.get('seconds', 0):.0f} s")
 
 
+def print_cv_report(report: dict, folds: int) -> None:
+    table = Table(title=f"claims on gold entities, {folds}-fold cross-validation by article (train+dev), "
+                        f"threshold {report['threshold']}, other bias {report['other_bias']}")
+    for column in ("scorer", "P", "R", "F1", "tp", "fp", "fn"):
+        table.add_column(column)
+    for name in ("rules", "learned"):
+        m = report[name]
+        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["tp"]),
+                      str(m["fp"]), str(m["fn"]))
+    console.print(table)
+    best = report["best"]
+    if best is not None:
+        console.print(f"cross-validated choice: threshold {best['threshold']}, other bias {best['other_bias']} "
+                      f"(F1 {best['cv_f1']:.3f}); ship it with `kfact train-linker --threshold {best['threshold']} "
+                      f"--other-bias {best['other_bias']}`")
+
+
 ROW_FORMATS = ("table", "tsv", "csv", "json")
 
 

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from pipeline.cli import app
-from pipeline.cli.render import console, fail, print_comparison, print_linker_report
+from pipeline.cli.render import console, fail, print_comparison, print_cv_report, print_linker_report
 
 
 @app.command()
@@ -93,6 +93,17 @@ def _guard(new_model: Path, baseline: Optional[Path], gold: list[str], max_f1_dr
              f"the model stays in {new_model} but should not replace {baseline}", code=5)
 
 
+def _gold_claims(annotations: list[str]) -> list:
+    """The gold records of train-linker and cv-linker, validated against the taxonomy (a bad file stops here)."""
+    from pipeline.io.annotations import AnnotationError, load_annotations
+    from pipeline.linking.taxonomy import load_indicators
+
+    try:
+        return load_annotations(annotations, {i.id for i in load_indicators()})
+    except AnnotationError as error:
+        fail(str(error))
+
+
 @app.command("train-linker")
 def train_linker_cmd(
     annotations: list[str] = typer.Option(["annotations/*.jsonl"], help="Gold claim files or globs."),
@@ -106,16 +117,11 @@ def train_linker_cmd(
 ) -> None:
     """Learn the linker's rankers (subject, indicator, year) and claim model from gold claims; report rules vs
     learned on dev (and test with --test)."""
-    from pipeline.io.annotations import AnnotationError, load_annotations
     from pipeline.linking.linker import LinkerConfig, build_linker
-    from pipeline.linking.taxonomy import load_indicators
     from pipeline.nlp import blank_pipeline
     from pipeline.training.linker import train_linker
 
-    try:
-        records = load_annotations(annotations, {i.id for i in load_indicators()})
-    except AnnotationError as error:
-        fail(str(error))
+    records = _gold_claims(annotations)
     report = train_linker(blank_pipeline(), build_linker(LinkerConfig(scorer_path="", encoder_backend=encoder_backend)), records, output,
                           log=console.print, splits=("dev", "test") if test else ("dev",), threshold=threshold,
                           other_bias=other_bias)
@@ -129,37 +135,17 @@ def cv_linker_cmd(
 ) -> None:
     """Score the linker's recipe by article-grouped cross-validation over train+dev (gold entities): a choice
     between two versions of the linker's code or configs rests on ~2,500 claims instead of dev's ~500."""
-    from rich.table import Table
-
-    from pipeline.io.annotations import AnnotationError, load_annotations
     from pipeline.linking.linker import LinkerConfig, build_linker
-    from pipeline.linking.taxonomy import load_indicators
     from pipeline.nlp import blank_pipeline
     from pipeline.training.linker import cross_validate
 
-    try:
-        records = load_annotations(annotations, {i.id for i in load_indicators()})
-    except AnnotationError as error:
-        fail(str(error))
+    records = _gold_claims(annotations)
     try:
         report = cross_validate(blank_pipeline(), build_linker(LinkerConfig(scorer_path="")), records, folds,
                                 log=console.print)
     except ValueError as error:
         fail(str(error))
-    table = Table(title=f"claims on gold entities, {folds}-fold cross-validation by article (train+dev), "
-                        f"threshold {report['threshold']}, other bias {report['other_bias']}")
-    for column in ("scorer", "P", "R", "F1", "tp", "fp", "fn"):
-        table.add_column(column)
-    for name in ("rules", "learned"):
-        m = report[name]
-        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["tp"]),
-                      str(m["fp"]), str(m["fn"]))
-    console.print(table)
-    if report["best"] is not None:
-        best = report["best"]
-        console.print(f"cross-validated choice: threshold {best['threshold']}, other bias {best['other_bias']} "
-                      f"(F1 {best['cv_f1']:.3f}); ship it with `kfact train-linker --threshold {best['threshold']} "
-                      f"--other-bias {best['other_bias']}`")
+    print_cv_report(report, folds)
 
 
 @app.command("export-onnx")

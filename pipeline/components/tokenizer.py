@@ -60,19 +60,19 @@ _LINE_OPENS_ITEM = re.compile(r"^\s*(?:[□■○●◦ㅇ◇◆▷▶►※*<#\
 
 def _breaks(text: str) -> list[int]:
     """Where a line break ends a sentence: at a blank line, after the first line (a headline), after a line
-    that ends one or is all in brackets, or before a line that opens an item. Any other line break is a hard wrap (PDF-extracted releases break "750만\n건" mid-phrase),
-    left to Kiwi's splitter. Kiwi alone ran one release's blank-line paragraphs into an 835-char sentence."""
+    that ends one or is all in brackets, or before a line that opens an item. Any other line break is a hard
+    wrap (PDF-extracted releases break "750만\n건" mid-phrase), left to Kiwi's splitter. Kiwi alone ran one
+    release's blank-line paragraphs into an 835-char sentence."""
     cuts = []
-    for match in re.finditer(r"\n", text):
-        at = match.end()
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        line = text[line_start:match.start()]
-        next_break = text.find("\n", at)
-        following = text[at:next_break if next_break != -1 else len(text)]
-        headline = not text[:line_start].strip()  # the first line: a crawl's title, then the body
-        if headline or not line.strip() or not following.strip() or _LINE_ENDS_SENTENCE.search(line) \
+    lines = text.split("\n")
+    seen_text = False  # a non-blank line before this one (without one, this line is the headline)
+    at = 0
+    for line, following in zip(lines, lines[1:]):
+        at += len(line) + 1
+        if not seen_text or not line.strip() or not following.strip() or _LINE_ENDS_SENTENCE.search(line) \
                 or _LINE_IS_BRACKETED.match(line) or _LINE_OPENS_ITEM.match(following):
             cuts.append(at)
+        seen_text = seen_text or bool(line.strip())
     return cuts
 
 

@@ -60,21 +60,23 @@ class DocumentFrame:
         return self.sentence_order[sentence.start]
 
 
+def _periods(sentence: Span):
+    """The DateValues of the periods the sentence names, in order."""
+    return (ent._.value for ent in ents_within(sentence) if is_period(sentence.doc, ent))
+
+
 def first_period_year(sentence: Span) -> int | None:
     """The year of the first period the sentence names; of a range (최근 10년간(’11년~’20년)), its last year,
     which a total or a share over the period describes (GUIDELINE §3)."""
-    for ent in ents_within(sentence):
-        if is_period(sentence.doc, ent):
-            value = ent._.value
-            return value.end_year if getattr(value, "end_year", None) is not None else value.year
-    return None
+    value = next(_periods(sentence), None)
+    if value is None:
+        return None
+    return value.end_year if value.end_year is not None else value.year
 
 
 def first_range_end(sentence: Span) -> int | None:
-    for ent in ents_within(sentence):
-        if is_period(sentence.doc, ent) and getattr(ent._.value, "end_year", None) is not None:
-            return ent._.value.end_year
-    return None
+    """The last year of the first period range the sentence names."""
+    return next((value.end_year for value in _periods(sentence) if value.end_year is not None), None)
 
 
 def lede_sentences(paragraphs: list["Paragraph"], title: str | None) -> list[Span]:

@@ -146,7 +146,8 @@ _APPROX_SUFFIXES = ("가량", "수준", "이상", "이하", "남짓", "정도", 
 _YEO = re.compile(r"(?<=[0-9" + UNIT_CHARS + r"])\s*여")
 _RANGE_SEP = re.compile(r"\s*[~∼〜\-–—]\s*")
 _LEADING_SCALE = re.compile(
-    r"^[+\-−–△▽▲▼]?\s*(?:[0-9][0-9,]*(?:\.[0-9]+)?|[" + "".join(HANGUL_DIGITS) + r"])\s*([" + UNIT_CHARS + r"]+)"
+    r"^[" + re.escape("".join(SIGN_MARKS)) + r"]?\s*(?:[0-9][0-9,]*(?:\.[0-9]+)?|[" + "".join(HANGUL_DIGITS) + r"])"
+    r"\s*([" + UNIT_CHARS + r"]+)"
 )
 # ASCII-only case folding: with Unicode folding "mıl" or "dollarſ" would match, then miss the lookup.
 CASELESS = re.IGNORECASE | re.ASCII
