@@ -9,6 +9,7 @@ from pipeline.linking.candidates import year_candidates
 from pipeline.linking.frame import document_frame
 from pipeline.linking.linker import LinkerConfig, build_linker
 from pipeline.linking.scorers import LearnedScorer
+from pipeline.linking.subjects import is_short_name, resolve_short_names, sentence_subjects
 from pipeline.linking.suggest import suggest
 from pipeline.linking.taxonomy import load_report_editions
 from tests.test_linker import facts, make_record
@@ -231,3 +232,35 @@ def test_a_bracketed_base_after_an_unreadable_percent_keeps_its_unit(nlp_blank):
     unreadable, base = [e for e in doc.ents if e.label_ == "PERCENT"]
     assert unreadable._.value is None
     assert value_unit(doc, base, None) == "percent"
+
+
+@pytest.mark.parametrize("short, full, same", [
+    ("산은", "산업은행", True), ("개인정보위", "개인정보보호위원회", True), ("과기정통부", "과학기술정보통신부", True),
+    ("복지부", "보건복지부", True),
+    ("국회", "국회예산정책처", False),  # a prefix names another body
+    ("노총", "한국노총", False), ("산업부", "산업은행", False), ("산업은행", "산은", False)])
+def test_short_names_of_organisations(short, full, same):
+    assert is_short_name(short, full) is same
+
+
+def test_a_short_name_takes_the_id_of_the_full_name_named_before(nlp_blank):
+    text = ("한국산업은행(산은)은 올해 정책자금 5조 원을 공급한다. 개인정보보호위원회는 과징금 10억 원을 부과했다.\n\n"
+            "산은은 이 가운데 2조 원을 반도체에 배정했다. 개인정보위는 3건을 조사했다. 국회는 2건을 의결했다.")
+    doc = _doc(nlp_blank, text, [("한국산업은행", "ORG"), ("산은", "ORG"), ("올해", "DATE"), ("5조 원", "MONEY"),
+                                 ("개인정보보호위원회", "ORG"), ("10억 원", "MONEY"), ("산은", "ORG"), ("2조 원", "MONEY"),
+                                 ("개인정보위", "ORG"), ("3건", "QUANTITY"), ("국회", "ORG"), ("2건", "QUANTITY")])
+    linker = build_linker(LinkerConfig(scorer_path=""))
+    lexicon = linker.lexicon
+    mentions = [m for s in doc.sents for m in sentence_subjects(s, lexicon)]
+    resolve_short_names(doc, mentions)
+    ids = [(m.text, m.id) for m in mentions]
+    assert ids == [("한국산업은행", "한국산업은행"), ("산은", "한국산업은행"), ("개인정보보호위원회", "개인정보보호위원회"),
+                   ("산은", "한국산업은행"), ("개인정보위", "개인정보보호위원회"), ("국회", "국회")]
+
+
+def test_latin_organisation_ids_are_lowercase_and_lexicon_entities_take_the_lexicon_subject(nlp_blank):
+    doc = _doc(nlp_blank, "KT&G의 매출은 5조 원이었다. 전 세계 출하량은 3억 대였다.",
+               [("KT&G", "ORG"), ("5조 원", "MONEY"), ("전 세계", "LOCATION"), ("3억 대", "QUANTITY")])
+    mentions = [m for s in doc.sents for m in sentence_subjects(s, build_linker(LinkerConfig(scorer_path="")).lexicon)]
+    assert [(m.text, m.label, m.id) for m in mentions] == [("KT&G", "ORG", "kt&g"), ("전 세계", "LOCATION", "world")]
+

@@ -25,7 +25,7 @@ from pipeline.linking.frame import DocumentFrame, document_frame, is_heading
 from pipeline.linking.scorers import LearnedScorer, RuleScorer
 from pipeline.linking.semantic import LOCAL_AFTER, LOCAL_BEFORE, IndicatorSemantics, ValueTexts
 from pipeline.linking.subjects import (SubjectLexicon, SubjectMention, coordinated, load_canonical_ids,
-                                       sentence_subjects)
+                                       resolve_short_names, sentence_subjects)
 from pipeline.linking.taxonomy import (IndicatorDef, ReportEditions, load_country_names, load_indicators,
                                        load_report_editions, taxonomy_fingerprint)
 from pipeline.linking.units import signed_number, value_unit
@@ -172,6 +172,7 @@ class ClaimLinker:
                 e for e in ents if e.label_ in VALUE_LABELS and isinstance(e._.value, NumericValue)
                 and e._.value.value is not None]
             per_sentence.append((sentence, sentence_subjects(sentence, self.lexicon) if values or ents else [], values))
+        resolve_short_names(doc, [m for _, mentions, _ in per_sentence for m in mentions])
         mention_counts: dict[str, int] = {}
         for _, mentions, _ in per_sentence:
             for m in mentions:

@@ -13,6 +13,7 @@ from spacy.tokens import Doc, Span
 from pipeline.extensions import doc_text
 from pipeline.linking.entity_index import ents_within
 
+HANGUL = re.compile(r"[가-힣]")
 COORDINATION_GAP = re.compile(r"^\s*(과|와|,|및|, 그리고|그리고)?\s*$")
 
 
@@ -62,7 +63,11 @@ class SubjectLexicon:
     def subject_id(self, label: str, text: str) -> str:
         if label == "COUNTRY":
             return self.country_names.get(text, text)
-        return self.canonical_ids.get(text, self.canonical_ids.get(text.lower(), text))
+        known = self.canonical_ids.get(text, self.canonical_ids.get(text.lower()))
+        if known is not None:
+            return known
+        # GUIDELINE §3: organisations and models named in Latin letters get a lowercase id (KT&G -> kt&g)
+        return text.lower() if label in ("ORG", "MODEL") and not HANGUL.search(text) else text
 
     def subject_label(self, ent_label: str, text: str) -> str:
         # News (and KMOU) tag a country acting as an institution ORG; a country name is a country subject.
@@ -75,11 +80,15 @@ def next_token_tag(doc: Doc, token_end: int) -> str:
 
 def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMention]:
     mentions = []
+    words = {w: (label, sid) for w, label, sid in lexicon.lexicon_subjects}
     for e in ents_within(sentence):
-        label = lexicon.subject_label(e.label_, e.text)
+        if e.text in words:  # an entity that is a lexicon word (전 세계 tagged LOCATION) takes the word's subject
+            label, sid = words[e.text]
+        else:
+            label = lexicon.subject_label(e.label_, e.text)
+            sid = lexicon.subject_id(label, e.text)
         if label in lexicon.labels:
-            mentions.append(SubjectMention(e.start_char, e.end_char, label, e.text,
-                                           lexicon.subject_id(label, e.text), e.start, e.end,
+            mentions.append(SubjectMention(e.start_char, e.end_char, label, e.text, sid, e.start, e.end,
                                            lexicon_word=e.text in lexicon.lexicon_words))
     covered = [(m.start, m.end) for m in mentions]
     doc = sentence.doc
@@ -90,6 +99,42 @@ def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMe
             continue
         mentions.append(SubjectMention(a, b, label, word, sid, span.start, span.end, lexicon_word=True))
     return sorted(mentions, key=lambda m: m.start)
+
+
+def is_short_name(short: str, full: str) -> bool:
+    """산은 of 산업은행, 개인정보위 of 개인정보보호위원회 (the full name's letters in order, the first kept, not a
+    mere prefix: 국회 is not 국회예산정책처), or 복지부 of 보건복지부 (a tail of three letters or more)."""
+    if not (2 <= len(short) < len(full)) or not HANGUL.search(short):
+        return False
+    if len(short) >= 3 and full.endswith(short):
+        return True
+    if short[0] != full[0] or full.startswith(short):
+        return False
+    rest = iter(full)
+    return all(ch in rest for ch in short)
+
+
+def resolve_short_names(doc: Doc, mentions: list[SubjectMention]) -> None:
+    """An organisation's short name takes the id of its full name named earlier in the article: 한국산업은행(산은),
+    then 산은; 과학기술정보통신부, then 과기정통부. `mentions` in text order; ids are changed in place."""
+    text = doc_text(doc)
+    aliases: dict[str, str] = {}
+    full_names: list[SubjectMention] = []
+    previous: SubjectMention | None = None
+    for m in mentions:
+        if m.label == "ORG" and not m.lexicon_word:
+            if previous is not None and previous.label == "ORG" and text[previous.end:m.start].strip() == "(" \
+                    and text[m.end:m.end + 1] == ")":
+                aliases[m.text] = previous.id  # 한국산업은행(산은)
+            if m.text in aliases:
+                m.id = aliases[m.text]
+            elif m.id == m.text:
+                full = next((f for f in reversed(full_names) if is_short_name(m.text, f.text)), None)
+                if full is not None:
+                    m.id = full.id
+            if len(m.text) >= 4 and HANGUL.search(m.text):
+                full_names.append(m)
+        previous = m
 
 
 def coordinated(doc: Doc, subject: SubjectMention, mentions: list[SubjectMention]) -> list[SubjectMention]:
