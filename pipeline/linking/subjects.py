@@ -41,9 +41,10 @@ class SubjectLexicon:
     # words that are not entities by the guideline but name a subject: 국내 -> (COUNTRY, KR), 세계 -> (LOCATION, world)
     lexicon_subjects: tuple[tuple[str, str, str], ...] = ()
 
-    @property
-    def lexicon_words(self) -> frozenset[str]:
-        return frozenset(word for word, _, _ in self.lexicon_subjects)
+    @functools.cached_property
+    def lexicon_table(self) -> dict[str, tuple[str, str]]:
+        """word -> (label, id)"""
+        return {word: (label, sid) for word, label, sid in self.lexicon_subjects}
 
     @functools.cached_property
     def _lexicon_pattern(self) -> re.Pattern[str] | None:
@@ -57,7 +58,7 @@ class SubjectLexicon:
         """(start, end, word, label, id) of every lexicon subject word in text."""
         if self._lexicon_pattern is None:
             return []
-        table = {w: (label, sid) for w, label, sid in self.lexicon_subjects}
+        table = self.lexicon_table
         return [(m.start(), m.end(), m.group(1), *table[m.group(1)]) for m in self._lexicon_pattern.finditer(text)]
 
     def subject_id(self, label: str, text: str) -> str:
@@ -80,7 +81,7 @@ def next_token_tag(doc: Doc, token_end: int) -> str:
 
 def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMention]:
     mentions = []
-    words = {w: (label, sid) for w, label, sid in lexicon.lexicon_subjects}
+    words = lexicon.lexicon_table
     for e in ents_within(sentence):
         if e.text in words:  # an entity that is a lexicon word (전 세계 tagged LOCATION) takes the word's subject
             label, sid = words[e.text]
@@ -89,7 +90,7 @@ def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMe
             sid = lexicon.subject_id(label, e.text)
         if label in lexicon.labels:
             mentions.append(SubjectMention(e.start_char, e.end_char, label, e.text, sid, e.start, e.end,
-                                           lexicon_word=e.text in lexicon.lexicon_words))
+                                           lexicon_word=e.text in words))
     covered = [(m.start, m.end) for m in mentions]
     doc = sentence.doc
     for start, end, word, label, sid in lexicon.lexicon_mentions(sentence.text):
