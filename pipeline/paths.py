@@ -25,6 +25,17 @@ def _models_config() -> dict:
         return tomllib.load(handle)
 
 
+def linker_overrides(linker: str | None) -> dict[str, str]:
+    """`--linker` names (configs/models.toml [linkers]): fast, accurate -> kfact_linker config overrides (its
+    scorer and the encoder backend that scorer was trained on); None keeps configs/pipeline.cfg's."""
+    if linker is None:
+        return {}
+    presets = _models_config().get("linkers", {})
+    if linker not in presets:
+        raise ValueError(f"--linker must be one of {', '.join(presets)}, not {linker!r}")
+    return {f"components.kfact_linker.{key}": value for key, value in presets[linker].items()}
+
+
 def model_aliases() -> dict[str, str]:
     """`--model` names (configs/models.toml): fast, accurate -> model directories."""
     return dict(_models_config()["aliases"])

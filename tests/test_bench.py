@@ -43,11 +43,13 @@ def test_one_run_measures_kiwi_the_model_per_backend_and_the_full_pipeline(shipp
     from pipeline.evaluation.bench import PEER_STAGE
 
     results = run_bench(records, str(shipped_model), workers=(1,), full_backends=("onnx-int8",),
-                        onnx_dir=onnx_model_dir, big_article_chars=8_000, peer_encoder=EncoderConfig.load().output)
+                        onnx_dir=onnx_model_dir, big_article_chars=8_000, peer_encoder=EncoderConfig.load().output,
+                        fast_linker=True)
     stages = {r.stage: r for r in results}
     big = "one big article, 1 worker, onnx-int8"
+    fast = "full pipeline, 1 worker, onnx-int8, --linker fast"
     assert set(stages) == {"kiwi tokenization alone", "full pipeline, 1 worker, onnx-int8", "entity model alone, torch",
-                           "entity model alone, onnx", "entity model alone, onnx-int8", big, PEER_STAGE}
+                           "entity model alone, onnx", "entity model alone, onnx-int8", big, PEER_STAGE, fast}
     chars = sum(len(r["text"]) for r in records)
     assert all(r.chars == chars and r.seconds > 0 for r in results if r.stage != big)
     assert stages[big].chars == 8_000 and stages[big].peak_rss_mb > 100
@@ -56,7 +58,8 @@ def test_one_run_measures_kiwi_the_model_per_backend_and_the_full_pipeline(shipp
     ratios = report(results)["ratios"]
     for key in ("full_1_worker_onnx-int8 / kiwi_alone", "model_onnx / model_torch", "model_onnx-int8 / model_torch",
                 "model_torch / kiwi_alone", "big_article_peak_rss_mb", "model_torch / bert_base_peer",
-                "full_1_worker_onnx-int8 / bert_base_peer"):
+                "full_1_worker_onnx-int8 / bert_base_peer", "full_1_worker_onnx-int8_fast_linker / kiwi_alone"):
         assert ratios[key] > 0, key
+    assert stages[fast].peak_rss_mb > 100
     # the 4x256 entity model is far smaller than BERT-base: if the peer is not slower, it is not BERT-base
     assert ratios["model_torch / bert_base_peer"] > 2

@@ -175,6 +175,8 @@ def test_a_scorer_trained_on_another_encoder_backend_is_refused():
 
     with pytest.raises(ValueError, match="trained on torch encoder vectors"):
         build_linker(LinkerConfig(encoder_backend="onnx-int8"))
+    with pytest.raises(ValueError, match="trained on static encoder vectors"):  # --linker fast's scorer
+        build_linker(LinkerConfig(scorer_path="models/kfact-linker-static/scorer.json", encoder_backend="torch"))
     with pytest.raises(ValueError, match="set to none"):
         build_linker(LinkerConfig(encoder_path=""))
 

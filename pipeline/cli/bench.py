@@ -24,6 +24,8 @@ def bench(
                                                           "worker, for peak memory (0: skip)."),
     peer: bool = typer.Option(True, "--peer/--no-peer", help="Also time a BERT-base token classifier (model only), "
                                                              "the peer every path is compared with."),
+    fast_linker: bool = typer.Option(True, "--fast-linker/--no-fast-linker",
+                                     help="Also time 1 worker with --linker fast (static piece table)."),
 ) -> None:
     """Throughput of Kiwi alone, the entity model alone (torch / ONNX / ONNX int8), the full pipeline
     with 1 and 2 workers and a BERT-base peer, measured in one run."""
@@ -36,7 +38,8 @@ def bench(
     records = bench_corpus(int(megabytes * 1_000_000 / 3), corpus)  # ~3 bytes per Hangul char in UTF-8
     result = report(run_bench(records, str(model) if model else None, full_backends=full_backends,
                               big_article_chars=big_article_chars,
-                              peer_encoder=EncoderConfig.load().output if peer else None))
+                              peer_encoder=EncoderConfig.load().output if peer else None,
+                              fast_linker=fast_linker))
     print_bench(result)
     if output:
         output.write_text(json.dumps(result, indent=2), encoding="utf-8")

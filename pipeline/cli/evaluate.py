@@ -26,18 +26,23 @@ def load_gold(gold: list[str], split: str) -> list:
     return records
 
 
-def evaluate_models(gold: list[str], models: list, split: str, report: Optional[Path]) -> list:
+def evaluate_models(gold: list[str], models: list, split: str, report: Optional[Path],
+                    linker: Optional[str] = None) -> list:
     """Evaluate each model on the same gold records; print tables; write metrics.json + index.html."""
     from pipeline.evaluation.metrics import compare_results, evaluate_model
 
-    from pipeline.paths import resolve_model
+    from pipeline.paths import linker_overrides, resolve_model
 
+    try:
+        overrides = linker_overrides(linker)
+    except ValueError as error:
+        fail(str(error))
     records = load_gold(gold, split)
     models = [resolve_model(path) if path is not None else None for path in models]
     for path in models:
         if path is not None and not (Path(path) / "config.json").is_file():
             fail(f"{path} is not a model directory (no config.json)")
-    results = [evaluate_model(records, path, split) for path in models]
+    results = [evaluate_model(records, path, split, overrides) for path in models]
     print_evaluation(results[0], split)
     comparison = compare_results(results)
     if comparison:
@@ -62,9 +67,11 @@ def evaluate(
         None, help="Entity model: fast, accurate (configs/models.toml) or a directory (default: fast). Repeat to compare: the first is the baseline."),
     split: str = typer.Option("test", help="Which split of the gold files to score: train, dev, test, blind or all."),
     report: Optional[Path] = typer.Option(None, help="Directory for metrics.json and the HTML report index.html."),
+    linker: Optional[str] = typer.Option(None, help="Relation step: fast, accurate (configs/models.toml [linkers]; "
+                                                    "default: configs/pipeline.cfg's, accurate)."),
 ) -> None:
     """Entity metrics (seqeval strict + partial) and claim metrics, end to end and on gold entities."""
-    evaluate_models(gold, list(model or []) or [None], split, report)
+    evaluate_models(gold, list(model or []) or [None], split, report, linker)
 
 
 @app.command()

@@ -33,6 +33,8 @@ def extract(
                                                         "instead of rebuilding it."),
     on_duplicate: str = typer.Option("skip", help="With --append, an article id already stored: skip | replace."),
     backend: Optional[str] = typer.Option(None, help="Entity model runtime: torch | onnx (default: configs/pipeline.cfg)."),
+    linker: Optional[str] = typer.Option(None, help="Relation step: fast (e5's static piece table) or accurate (e5 in "
+                                                    "torch), configs/models.toml [linkers] (default: accurate)."),
     onnx_path: Optional[Path] = typer.Option(None, help="ONNX graph for --backend onnx (default: MODEL/model.onnx; "
                                                          "see kfact export-onnx)."),
     # -- Ray Data engine (pipeline/runtime/ray_engine.py): same records, the model work spread over Ray actors
@@ -61,7 +63,7 @@ def extract(
 
     options = BatchOptions(output=plan.journal, rejects=rejects, model_path=str(model) if model else None, resume=resume,
                            batch_size=batch_size, workers=workers, max_chars=max_chars, with_claims=claims,
-                           config_overrides=backend_overrides(backend, onnx_path, model),
+                           config_overrides=backend_overrides(backend, onnx_path, model) | _linker(linker),
                            near_duplicates=near_duplicates)
     with extract_progress(console) as progress:
         # A known total (cheap line/file count) gives the bar an ETA; large inputs run without one.
@@ -117,6 +119,15 @@ def _run_ray(inputs: list[Path], options, on_progress, address: Optional[str], a
             return run_batch(inputs, options, on_progress, engine=ray_engine(ray_options))
     except ConnectionError as error:
         raise BatchError(f"cannot connect to the Ray cluster at {address}: {error}") from error
+
+
+def _linker(linker: Optional[str]) -> dict:
+    from pipeline.paths import linker_overrides
+
+    try:
+        return linker_overrides(linker)
+    except ValueError as error:
+        fail(str(error))
 
 
 def backend_overrides(backend: Optional[str], onnx_path: Optional[Path], model: Optional[Path]) -> dict:

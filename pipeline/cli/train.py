@@ -109,8 +109,9 @@ def train_linker_cmd(
     annotations: list[str] = typer.Option(["annotations/*.jsonl"], help="Gold claim files or globs."),
     output: Path = typer.Option(Path("models/kfact-linker/scorer.json")),
     test: bool = typer.Option(False, "--test", help="Also score the test split (report it once, at the end)."),
-    encoder_backend: str = typer.Option("torch", help="torch | onnx-int8: the encoder whose vectors the scorer is "
-                                                      "trained on (set the same encoder_backend in configs/pipeline.cfg)."),
+    encoder_backend: str = typer.Option("torch", help="torch | onnx-int8 | static: the encoder whose vectors the "
+                                                      "scorer is trained on (set the same encoder_backend in "
+                                                      "configs/pipeline.cfg; models/kfact-linker-static is static's)."),
     threshold: Optional[float] = typer.Option(None, help="Claim threshold to ship instead of dev's choice "
                                                           "(`kfact cv-linker` prints the cross-validated one)."),
     other_bias: Optional[float] = typer.Option(None, help="`other` bias to ship instead of dev's choice."),
@@ -132,6 +133,8 @@ def train_linker_cmd(
 def cv_linker_cmd(
     annotations: list[str] = typer.Option(["annotations/*.jsonl"], help="Gold claim files or globs."),
     folds: int = typer.Option(4, help="Folds, by article, over the train and dev records (test and blind never)."),
+    encoder_backend: str = typer.Option("torch", help="torch | onnx-int8 | static: the encoder whose vectors the "
+                                                      "recipe uses."),
 ) -> None:
     """Score the linker's recipe by article-grouped cross-validation over train+dev (gold entities): a choice
     between two versions of the linker's code or configs rests on ~2,500 claims instead of dev's ~500."""
@@ -141,7 +144,8 @@ def cv_linker_cmd(
 
     records = _gold_claims(annotations)
     try:
-        report = cross_validate(blank_pipeline(), build_linker(LinkerConfig(scorer_path="")), records, folds,
+        report = cross_validate(blank_pipeline(), build_linker(LinkerConfig(scorer_path="", encoder_backend=encoder_backend)),
+                                records, folds,
                                 log=console.print)
     except ValueError as error:
         fail(str(error))

@@ -119,9 +119,10 @@ def _entity_model_stages(records: list[dict], model_path: str | None, onnx_dir: 
 def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, ...] = (1, 2),
               model_backends: tuple[str, ...] = tuple(BACKENDS), full_backends: tuple[str, ...] = ("torch",),
               onnx_dir: Path | None = None, big_article_chars: int = 0,
-              peer_encoder: str | Path | None = None) -> list[BenchResult]:
+              peer_encoder: str | Path | None = None, fast_linker: bool = False) -> list[BenchResult]:
     """All stages on the same records. ONNX graphs are exported to a temporary directory (untimed)
-    unless `onnx_dir` already holds them."""
+    unless `onnx_dir` already holds them. `fast_linker` adds 1-worker stages with `--linker fast` (the static
+    piece table instead of the linker's e5 passes)."""
     from pipeline.runtime.batch import BatchOptions, run_batch
     from pipeline.components.tokenizer import get_kiwi, kiwi_pieces
 
@@ -156,6 +157,16 @@ def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, .
                                                         config_overrides=backend_overrides(backend, onnx_dir)))
                 peak = _children_peak_mb()
                 results.append(_runner_result(full_stage_name(n, backend), chars, summary, peak))
+            if fast_linker:
+                from pipeline.paths import linker_overrides
+
+                out = Path(tmp) / f"out-{backend}-fast-linker.jsonl"
+                summary = run_batch([inp], BatchOptions(output=out, model_path=model_path, workers=1, batch_size=16,
+                                                        spawn_workers=True, dedupe_texts=False,
+                                                        config_overrides=backend_overrides(backend, onnx_dir)
+                                                        | linker_overrides("fast")))
+                results.append(_runner_result(full_stage_name(1, backend) + FAST_LINKER, chars, summary,
+                                              _children_peak_mb()))
             if big_article_chars:
                 results.append(_big_article_stage(records, big_article_chars, model_path, Path(tmp), backend, onnx_dir))
         results.extend(_entity_model_stages(records, model_path, onnx_dir, model_backends))
@@ -165,6 +176,7 @@ def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, .
 
 
 BIG_ARTICLE_STAGE = "one big article, 1 worker"
+FAST_LINKER = ", --linker fast"
 
 
 def _big_article_stage(records: list[dict], chars: int, model_path: str | None, tmp: Path, backend: str,
@@ -256,6 +268,11 @@ def report(results: list[BenchResult]) -> dict:
             ratios[f"full_1_worker_{backend} / kiwi_alone"] = one_b.chars_per_second / kiwi
         if one_b and two_b:
             ratios[f"full_2_workers_{backend} / full_1_worker_{backend}"] = two_b.chars_per_second / one_b.chars_per_second
+    for backend in BACKENDS:
+        fast = by_stage.get(full_stage_name(1, backend) + FAST_LINKER)
+        if fast:
+            name = "full_1_worker" if backend == "torch" else f"full_1_worker_{backend}"
+            ratios[f"{name}_fast_linker / kiwi_alone"] = fast.chars_per_second / kiwi
     torch_alone = by_stage.get("entity model alone, torch")
     for backend in BACKENDS:
         alone = by_stage.get(f"entity model alone, {backend}")

@@ -187,14 +187,16 @@ class EvalResult:
                 "seconds": round(self.seconds, 2), "chars": self.chars, "chars_per_second": self.chars_per_second}
 
 
-def evaluate_model(records: Sequence[AnnotatedRecord], model_path=None, split: str = "test") -> EvalResult:
+def evaluate_model(records: Sequence[AnnotatedRecord], model_path=None, split: str = "test",
+                   config_overrides: dict | None = None) -> EvalResult:
     """Run the full pipeline (one model) over gold records: entity metrics, and claim metrics end to end and
-    on gold entities, each with the learned scorer and with the rules-only baseline."""
+    on gold entities, each with the learned scorer and with the rules-only baseline. `config_overrides` as in
+    load_pipeline (the linker preset of --linker)."""
     from pipeline.linking.scorers import RuleScorer
     from pipeline.nlp import load_pipeline
     from pipeline.paths import resolve_model
 
-    nlp = load_pipeline(str(model_path) if model_path else None)
+    nlp = load_pipeline(str(model_path) if model_path else None, config_overrides=config_overrides)
     docs, seconds = run_pipeline(nlp, records)
     entities = entity_metrics(records, docs)
     gold_claims = {r.id: list(r.claims) for r in records}

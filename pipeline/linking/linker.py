@@ -95,8 +95,8 @@ class LinkerConfig:
     encoder_path: str = "models/e5-small-ko"
     carry_sentences: int = 3  # subjects named this many sentences back are candidates
     document_subjects: int = 4  # and this many of the article's most named subjects before the value
-    # torch, or onnx-int8 (the graph `kfact encoder build` exports; about 1.7x the pipeline's speed, dev claim F1
-    # 0.278 against 0.295). A scorer is trained on one backend's vectors: the shipped one on torch.
+    # torch, onnx-int8 (the int8 graph `kfact encoder build` exports) or static (the piece table it distils). A
+    # scorer is trained on one backend's vectors: models/kfact-linker on torch, models/kfact-linker-static on static.
     encoder_backend: str = "torch"
 
 
