@@ -149,12 +149,13 @@ def test_a_static_table_from_other_weights_is_refused(tmp_path):
     import shutil
 
     from pipeline.encoder.loader import SentenceEncoder
-    from pipeline.encoder.static import STATIC_STAMP, STATIC_TABLE
+    from pipeline.encoder.static import STATIC_TABLE
+    from pipeline.ner.onnx_export import source_stamp
 
     config = EncoderConfig.load()
     copy = tmp_path / "e5"
     shutil.copytree(config.output, copy)
-    (copy / STATIC_STAMP).write_text(json.dumps({"weights_sha256": "0" * 64}), encoding="utf-8")
+    source_stamp(copy / STATIC_TABLE).write_text(json.dumps({"weights_sha256": "0" * 64}), encoding="utf-8")
     with pytest.raises(ValueError, match="other weights"):
         SentenceEncoder.load(copy, backend="static")
     (copy / STATIC_TABLE).unlink()

@@ -31,12 +31,10 @@ def evaluate_models(gold: list[str], models: list, split: str, report: Optional[
     """Evaluate each model on the same gold records; print tables; write metrics.json + index.html."""
     from pipeline.evaluation.metrics import compare_results, evaluate_model
 
-    from pipeline.paths import linker_overrides, resolve_model
+    from pipeline.cli.extract import linker_preset_overrides
+    from pipeline.paths import resolve_model
 
-    try:
-        overrides = linker_overrides(linker)
-    except ValueError as error:
-        fail(str(error))
+    overrides = linker_preset_overrides(linker)
     records = load_gold(gold, split)
     models = [resolve_model(path) if path is not None else None for path in models]
     for path in models:

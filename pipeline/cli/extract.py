@@ -63,7 +63,7 @@ def extract(
 
     options = BatchOptions(output=plan.journal, rejects=rejects, model_path=str(model) if model else None, resume=resume,
                            batch_size=batch_size, workers=workers, max_chars=max_chars, with_claims=claims,
-                           config_overrides=backend_overrides(backend, onnx_path, model) | _linker(linker),
+                           config_overrides=backend_overrides(backend, onnx_path, model) | linker_preset_overrides(linker),
                            near_duplicates=near_duplicates)
     with extract_progress(console) as progress:
         # A known total (cheap line/file count) gives the bar an ETA; large inputs run without one.
@@ -121,7 +121,8 @@ def _run_ray(inputs: list[Path], options, on_progress, address: Optional[str], a
         raise BatchError(f"cannot connect to the Ray cluster at {address}: {error}") from error
 
 
-def _linker(linker: Optional[str]) -> dict:
+def linker_preset_overrides(linker: Optional[str]) -> dict:
+    """--linker as kfact_linker config overrides; an unknown name fails here, before any worker starts."""
     from pipeline.paths import linker_overrides
 
     try:

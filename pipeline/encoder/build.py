@@ -20,7 +20,7 @@ class EncoderConfig:
     pieces: Path
     dtype: str = "float32"
     onnx_int8: bool = True  # also export model.int8.onnx, an optional linker backend
-    static: bool = True  # also distil static.npy, the piece table of the linker's default backend
+    static: bool = True  # also distil static.npy, the piece table of the linker's static backend (--linker fast)
 
     @classmethod
     def load(cls, path: str | Path = CONFIG_DIR / "encoder.toml") -> "EncoderConfig":

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 STATIC_TABLE = "static.npy"
-STATIC_STAMP = "static.source.json"
 
 
 def build_static_table(model_dir: Path, batch_size: int = 512) -> Path:
@@ -21,7 +20,7 @@ def build_static_table(model_dir: Path, batch_size: int = 512) -> Path:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from pipeline.ner.onnx_export import weights_hash
+    from pipeline.ner.onnx_export import source_stamp, weights_hash
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModel.from_pretrained(str(model_dir), add_pooling_layer=False).eval()
@@ -35,16 +34,16 @@ def build_static_table(model_dir: Path, batch_size: int = 512) -> Path:
             table[start:start + len(ids)] = model(input_ids=batch).last_hidden_state[:, 1].numpy()
     target = model_dir / STATIC_TABLE
     np.save(target, table.astype(np.float16))
-    (model_dir / STATIC_STAMP).write_text(json.dumps({"weights_sha256": weights_hash(model_dir)}), encoding="utf-8")
+    source_stamp(target).write_text(json.dumps({"weights_sha256": weights_hash(model_dir)}), encoding="utf-8")
     return target
 
 
 def load_static_table(model_dir: Path) -> np.ndarray:
     """The table beside the weights, as float32; refused when missing or built from other weights."""
-    from pipeline.ner.onnx_export import weights_hash
+    from pipeline.ner.onnx_export import source_stamp, weights_hash
 
     target = model_dir / STATIC_TABLE
-    stamp = model_dir / STATIC_STAMP
+    stamp = source_stamp(target)  # static.npy.source.json, as the int8 graph's
     if not target.is_file() or not stamp.is_file():
         raise FileNotFoundError(f"no {STATIC_TABLE} in {model_dir}: run `kfact encoder build --force` "
                                 f"(or set the linker's encoder_backend to torch)")

@@ -125,6 +125,7 @@ def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, .
     piece table instead of the linker's e5 passes)."""
     from pipeline.runtime.batch import BatchOptions, run_batch
     from pipeline.components.tokenizer import get_kiwi, kiwi_pieces
+    from pipeline.paths import linker_overrides
 
     chars = sum(len(r["text"]) for r in records)
     results = []
@@ -148,25 +149,18 @@ def run_bench(records: list[dict], model_path: str | None, workers: tuple[int, .
         # Worker stages first, so they get a quiet parent. RUSAGE_CHILDREN is a running maximum, so the
         # (smaller) ONNX workers go before the torch ones: each stage's peak is then its own or a lighter one's.
         for backend in sorted(full_backends, key=lambda b: b == "torch"):
-            for n in workers:
-                out = Path(tmp) / f"out-{backend}-{n}.jsonl"
+            # (workers, --linker name): the default linker at each worker count, then 1 worker with the fast one
+            for n, linker in [(n, None) for n in workers] + ([(1, "fast")] if fast_linker else []):
+                out = Path(tmp) / f"out-{backend}-{n}-{linker or 'default'}.jsonl"
                 # Every stage runs in spawned single-thread workers, so N workers compare with 1 fairly;
                 # the reported RSS is the largest worker's peak so far (start-up and model loading included).
                 summary = run_batch([inp], BatchOptions(output=out, model_path=model_path, workers=n, batch_size=16,
                                                         spawn_workers=True, dedupe_texts=False,  # text repeats on purpose
-                                                        config_overrides=backend_overrides(backend, onnx_dir)))
-                peak = _children_peak_mb()
-                results.append(_runner_result(full_stage_name(n, backend), chars, summary, peak))
-            if fast_linker:
-                from pipeline.paths import linker_overrides
-
-                out = Path(tmp) / f"out-{backend}-fast-linker.jsonl"
-                summary = run_batch([inp], BatchOptions(output=out, model_path=model_path, workers=1, batch_size=16,
-                                                        spawn_workers=True, dedupe_texts=False,
                                                         config_overrides=backend_overrides(backend, onnx_dir)
-                                                        | linker_overrides("fast")))
-                results.append(_runner_result(full_stage_name(1, backend) + FAST_LINKER, chars, summary,
-                                              _children_peak_mb()))
+                                                        | linker_overrides(linker)))
+                peak = _children_peak_mb()
+                name = full_stage_name(n, backend) + (FAST_LINKER if linker else "")
+                results.append(_runner_result(name, chars, summary, peak))
             if big_article_chars:
                 results.append(_big_article_stage(records, big_article_chars, model_path, Path(tmp), backend, onnx_dir))
         results.extend(_entity_model_stages(records, model_path, onnx_dir, model_backends))
