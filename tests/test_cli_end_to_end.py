@@ -38,8 +38,6 @@ def test_offsets_index_the_input_text(seeds_output):
 
 @pytest.mark.slow
 @pytest.mark.model_regression
-@pytest.mark.xfail(strict=True, reason="the shipped learned linker puts seed 001's US private investment under `other` "
-                                       "(models/kfact-linker/README.md, known failure; it passed with a458786's scorer)")
 def test_seed_us_private_investment_both_reports(seeds_output):
     _, records = seeds_output
     found = {(r["id"], c["subject"]["id"], c["year"], c["unit"], round(c["value"] / 1e8))

@@ -16,10 +16,10 @@ def make_record(text, spans, published="2025-04-08"):
     return AnnotatedRecord(id="t", text=text, published=published, entities=entities)
 
 
-# The shipped learned scorer's known failures on AI Index paragraphs (seeds, dev): train holds 3
-# ai_private_investment claims, so `other` can outrank it, and the claim model's threshold (0.8, chosen on dev)
-# drops low-confidence subjects. (The enumeration and the carried-topic cases passed with the scorers of a458786
-# and 123348f, whose `other` bias was dev's −1.0; at cross-validation's 0.0 they fail again.) Strict: a retrain that fixes one turns its xfail into a failure to remove.
+# The shipped learned scorer's known failure on AI Index paragraphs (seeds, dev): train holds 3
+# ai_private_investment claims, so `other` can outrank it. (The enumeration, bracketed-year and coordination
+# cases failed with a86eaa8's scorer, other bias 0.0, and pass again with the cross-validated −1.0.) Strict: a
+# retrain that fixes one turns its xfail into a failure to remove.
 KNOWN_LEARNED_FAILURE = "learned scorer: AI-Index indicator loses to `other` (models/kfact-linker/README.md)"
 
 
@@ -43,8 +43,7 @@ def facts(claims):
     return {(c.subject.id, c.indicator.id, c.year, round(c.value, 2), c.unit) for c in claims}
 
 
-def test_enumeration_carries_indicator_and_year(linker, nlp_blank, request):
-    known_learned_failure(request, linker)
+def test_enumeration_carries_indicator_and_year(linker, nlp_blank):
     text = ("지난해 민간 투자에서 미국은 1091억 달러로 압도적인 선두를 지켰고 중국이 93억 달러로 뒤를 이었다. "
             "한국은 13억 달러로 11위에 그쳤다.")
     record = make_record(text, [("지난해", "DATE"), ("미국", "COUNTRY"), ("1091억 달러", "MONEY"), ("중국", "COUNTRY"),
@@ -56,8 +55,7 @@ def test_enumeration_carries_indicator_and_year(linker, nlp_blank, request):
     assert ("KR", "ai_private_investment", 2024, 11, "rank") in got
 
 
-def test_previous_year_in_brackets_and_pct_change(linker, nlp_blank, request):
-    known_learned_failure(request, linker)
+def test_previous_year_in_brackets_and_pct_change(linker, nlp_blank):
     # The indicator named in the first sentence carries into the second (seed 001's paragraph).
     text = "한국의 AI 민간 부문 투자는 지난해 13억3000만 달러로 전년(13억9000만 달러)보다 줄었다. 미국의 지난해 투자액은 1099억 달러로 전년 대비 63%나 증가했다."
     record = make_record(text, [("한국", "COUNTRY"), ("지난해", "DATE"), ("13억3000만 달러", "MONEY"), ("전년", "DATE"),
@@ -70,8 +68,7 @@ def test_previous_year_in_brackets_and_pct_change(linker, nlp_blank, request):
     assert ("US", "ai_private_investment", 2024, 63, "pct_change") in got
 
 
-def test_coordinated_subjects_share_a_value(linker, nlp_blank, request):
-    known_learned_failure(request, linker)
+def test_coordinated_subjects_share_a_value(linker, nlp_blank):
     text = "지난해 주목할 만한 AI 모델은 한국과 캐나다, 이스라엘 등은 1개를 기록했다."
     record = make_record(text, [("지난해", "DATE"), ("한국", "COUNTRY"), ("캐나다", "COUNTRY"), ("이스라엘", "COUNTRY"),
                                 ("1개", "QUANTITY")])

@@ -193,6 +193,20 @@ def test_the_lede_range_sets_the_article_year_to_its_last_year(nlp_blank):
     assert frame.lede_year == 2020 and frame.article_year == 2020
 
 
+def test_a_statement_of_the_period_a_survey_covers_frames_the_article_before_its_edition_name(nlp_blank):
+    # The survey is named with its own year (2021), but says it covers the year before; nothing else names 2020.
+    text = ("농식품부는 ‘2021 농촌융복합산업 기초실태조사’ 결과를 발표했다.\n\n"
+            "2021년 조사는 전년도에 농촌융복합산업을 영위한 경영체를 조사했다.\n\n경영체는 총 10만 4,067개이다.")
+    doc = _doc(nlp_blank, text, [("농식품부", "ORG"), ("2021년", "DATE"), ("전년도", "DATE"), ("10만 4,067개", "QUANTITY")],
+               published="2022-03-16")
+    frame = document_frame(doc, load_report_editions())
+    assert frame.edition_year == 2020 and frame.article_year == 2020
+    editions = load_report_editions()
+    assert editions.scope_year("이번 평가는 2019년도 방송시장에 대한 경쟁상황을 평가했다", 2021) == 2019
+    assert editions.scope_year("이번 조사는 지난해 7월 실시됐다", 2021) == 2020  # no survey year: publication's
+    assert editions.scope_year("조사 결과 2019년 대비 늘었다", 2021) is None  # not a statement of scope
+
+
 def test_a_survey_named_with_its_year_frames_the_article(nlp_blank):
     editions = load_report_editions()
     assert editions.data_year("- 개인정보위, ｢2024 개인정보보호 및 활용조사｣ 결과 발표") == 2024
@@ -266,3 +280,17 @@ def test_latin_organisation_ids_are_lowercase_and_lexicon_entities_take_the_lexi
     mentions = [m for s in doc.sents for m in sentence_subjects(s, build_linker(LinkerConfig(scorer_path="")).lexicon)]
     assert [(m.text, m.label, m.id) for m in mentions] == [("KT&G", "ORG", "kt&g"), ("전 세계", "LOCATION", "world")]
 
+
+
+def test_a_lexicon_word_opening_a_compound_noun_is_a_subject_but_not_before_a_suffix(nlp_blank):
+    doc = _doc(nlp_blank, "세계식량가격지수는 전월보다 1.2% 상승했다. 세계적 추세로 2% 늘었다. 국내외 시장은 3조 원이다. 국내에서 4건이다.",
+               [("1.2%", "PERCENT"), ("2%", "PERCENT"), ("3조 원", "MONEY"), ("4건", "QUANTITY")])
+    mentions = [m for s in doc.sents for m in sentence_subjects(s, build_linker(LinkerConfig(scorer_path="")).lexicon)]
+    assert [(m.text, m.id, m.compound_head, m.start) for m in mentions] == [("세계", "world", True, 0), ("국내", "KR", False, 58)]
+
+
+def test_legal_form_markers_are_not_part_of_an_organisations_id(nlp_blank):
+    doc = _doc(nlp_blank, "㈜대우건설은 3조 원, 삼성물산㈜은 5조 원, 대우건설은 1위였다.",
+               [("㈜대우건설", "ORG"), ("3조 원", "MONEY"), ("삼성물산㈜", "ORG"), ("5조 원", "MONEY"), ("대우건설", "ORG")])
+    mentions = [m for s in doc.sents for m in sentence_subjects(s, build_linker(LinkerConfig(scorer_path="")).lexicon)]
+    assert [m.id for m in mentions] == ["대우건설", "삼성물산", "대우건설"]

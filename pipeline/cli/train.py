@@ -1,6 +1,7 @@
 """kfact train, distill, train-linker, export-onnx: the entity model and the linker's scorers (pipeline/training/)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -135,6 +136,8 @@ def cv_linker_cmd(
     folds: int = typer.Option(4, help="Folds, by article, over the train and dev records (test and blind never)."),
     encoder_backend: str = typer.Option("torch", help="torch | onnx-int8 | static: the encoder whose vectors the "
                                                       "recipe uses."),
+    report_path: Optional[Path] = typer.Option(None, "--report", help="Also write the report (folds and the whole "
+                                                                       "threshold x other-bias sweep) as JSON."),
 ) -> None:
     """Score the linker's recipe by article-grouped cross-validation over train+dev (gold entities): a choice
     between two versions of the linker's code or configs rests on ~2,500 claims instead of dev's ~500."""
@@ -150,6 +153,8 @@ def cv_linker_cmd(
     except ValueError as error:
         fail(str(error))
     print_cv_report(report, folds)
+    if report_path is not None:
+        report_path.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 @app.command("export-onnx")

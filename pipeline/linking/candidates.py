@@ -78,6 +78,7 @@ def subject_features(doc: Doc, value: Span, candidate: SubjectCandidate, in_sent
         "subjects_between": float(subjects_between),
         **{f"is_{name.lower()}": float(label == name) for name in SUBJECT_LABEL_FEATURES},
         "lexicon_word": float(m.lexicon_word),
+        "compound_head": float(m.compound_head),
         "value_in_parens": float(in_parens(doc, value)),
         "log_mentions": math.log1p(mention_counts.get(m.id, 0)),
         "first_in_sentence": float(local and bool(in_sentence) and in_sentence[0] is m),
@@ -92,7 +93,7 @@ SUBJECT_FEATURES = (
     "in_sentence", "carried", "previous_paragraph", "implicit", "document", "in_lede", "log_sentences_back", "before", "after",
     "log_char_distance", "nearest_before", "nearest_after", "topic_marker", "subject_marker", "genitive",
     "log_values_between", "subjects_between", *(f"is_{n.lower()}" for n in SUBJECT_LABEL_FEATURES),
-    "lexicon_word", "value_in_parens", "log_mentions", "first_in_sentence", "last_subject",
+    "lexicon_word", "compound_head", "value_in_parens", "log_mentions", "first_in_sentence", "last_subject",
     "sentence_has_subjects", "preceded_in_sentence", "is_kr")
 
 

@@ -120,7 +120,13 @@ def document_frame(doc: Doc, editions: ReportEditions) -> DocumentFrame:
             if i == 0:
                 title = heading
         paragraph.heading = heading
-    edition_year = next((y for y in (editions.data_year(s.text) for s in sentences) if y is not None), None)
+    published = doc._.published
+    published_year = published.year if published is not None else None
+    # an explicit statement of the period covered outranks an edition's name
+    edition_year = next((y for y in (editions.scope_year(s.text, published_year) for s in sentences) if y is not None),
+                        None)
+    if edition_year is None:
+        edition_year = next((y for y in (editions.data_year(s.text) for s in sentences) if y is not None), None)
     lede = lede_sentences(paragraphs, title)
     # A stated period range (최근 10년간(’11년~’20년)) is what the article reports on, before any point date the
     # lede opens with (an anecdote's ’19년); else the lede's first period; else the title's.
@@ -129,10 +135,9 @@ def document_frame(doc: Doc, editions: ReportEditions) -> DocumentFrame:
         lede_year = next((y for y in (first_period_year(s) for s in lede) if y is not None), None)
     if lede_year is None and title is not None:
         lede_year = first_period_year(sentences[0])
-    published = doc._.published
     return DocumentFrame(
         paragraphs=paragraphs,
         sentence_paragraph={s.start: p.index for p in paragraphs for s in p.sentences},
         sentence_order={s.start: i for i, s in enumerate(sentences)},
         edition_year=edition_year, lede_year=lede_year,
-        published_year=published.year if published is not None else None, title=title, sentences=sentences)
+        published_year=published_year, title=title, sentences=sentences)

@@ -25,7 +25,7 @@ from pipeline.linking.frame import DocumentFrame, document_frame, is_heading
 from pipeline.linking.scorers import LearnedScorer, RuleScorer
 from pipeline.linking.semantic import LOCAL_AFTER, LOCAL_BEFORE, IndicatorSemantics, ValueTexts
 from pipeline.linking.subjects import (SubjectLexicon, SubjectMention, coordinated, load_canonical_ids,
-                                       resolve_short_names, sentence_subjects)
+                                       load_legal_forms, resolve_short_names, sentence_subjects)
 from pipeline.linking.taxonomy import (IndicatorDef, ReportEditions, load_country_names, load_indicators,
                                        load_report_editions, taxonomy_fingerprint)
 from pipeline.linking.units import signed_number, value_unit
@@ -473,9 +473,11 @@ def build_linker(config: LinkerConfig | None = None, name: str = "kfact_linker",
                                     f"(set scorer_path = \"\" for rules only)")
         scorer = LearnedScorer.from_file(scorer_path, taxonomy_fingerprint(indicators)) if scorer_path else RuleScorer()
     threshold = config.threshold if config.threshold is not None else scorer.threshold
-    canonical = load_canonical_ids(entities_path) if Path(entities_path).is_file() else {}
-    lexicon = SubjectLexicon(load_country_names(countries_path), canonical, tuple(config.subject_labels),
-                             tuple((word, *spec.split(":", 1)) for word, spec in config.lexicon_subjects.items()))
+    has_entities = Path(entities_path).is_file()
+    lexicon = SubjectLexicon(load_country_names(countries_path),
+                             load_canonical_ids(entities_path) if has_entities else {}, tuple(config.subject_labels),
+                             tuple((word, *spec.split(":", 1)) for word, spec in config.lexicon_subjects.items()),
+                             load_legal_forms(entities_path) if has_entities else ())
     encoder = None
     if config.encoder_path:
         from pipeline.encoder.loader import shared_encoder

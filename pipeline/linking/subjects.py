@@ -28,6 +28,7 @@ class SubjectMention:
     token_end: int
     carried: bool = False
     lexicon_word: bool = False  # 국내, 우리나라: a word that names a country without being one's name
+    compound_head: bool = False  # the lexicon word opens a compound noun: 세계식량가격지수, 국내총생산
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,14 @@ class SubjectLexicon:
     labels: tuple[str, ...]
     # words that are not entities by the guideline but name a subject: 국내 -> (COUNTRY, KR), 세계 -> (LOCATION, world)
     lexicon_subjects: tuple[tuple[str, str, str], ...] = ()
+    legal_forms: tuple[str, ...] = ()  # ㈜, 주식회사: stripped from an organisation's id
+
+    @functools.cached_property
+    def _legal_form_pattern(self) -> re.Pattern[str] | None:
+        if not self.legal_forms:
+            return None
+        markers = "|".join(re.escape(m) for m in sorted(self.legal_forms, key=len, reverse=True))
+        return re.compile(rf"^\s*(?:{markers})\s*|\s*(?:{markers})\s*$")
 
     @functools.cached_property
     def lexicon_table(self) -> dict[str, tuple[str, str]]:
@@ -51,8 +60,8 @@ class SubjectLexicon:
         words = sorted((w for w, _, _ in self.lexicon_subjects), key=len, reverse=True)
         if not words:
             return None
-        # a whole word, or one followed by a particle (국내에서, 세계의): not inside another word (국내외, 세계적)
-        return re.compile(r"(?<![가-힣A-Za-z])(" + "|".join(re.escape(w) for w in words) + r")(?![가-힣]{2,})")
+        # not the end of another word; what may follow is checked on the morphemes (sentence_subjects)
+        return re.compile(r"(?<![가-힣A-Za-z])(" + "|".join(re.escape(w) for w in words) + r")")
 
     def lexicon_mentions(self, text: str):
         """(start, end, word, label, id) of every lexicon subject word in text."""
@@ -64,6 +73,8 @@ class SubjectLexicon:
     def subject_id(self, label: str, text: str) -> str:
         if label == "COUNTRY":
             return self.country_names.get(text, text)
+        if label == "ORG" and self._legal_form_pattern is not None:
+            text = self._legal_form_pattern.sub("", text) or text
         known = self.canonical_ids.get(text, self.canonical_ids.get(text.lower()))
         if known is not None:
             return known
@@ -95,11 +106,40 @@ def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMe
     doc = sentence.doc
     for start, end, word, label, sid in lexicon.lexicon_mentions(sentence.text):
         a, b = sentence.start_char + start, sentence.start_char + end
-        span = doc.char_span(a, b, alignment_mode="expand")
-        if span is None or label not in lexicon.labels or any(x < b and a < y for x, y in covered):
+        span = doc.char_span(a, b)
+        if span is None or not stands_alone(doc, span) or label not in lexicon.labels \
+                or any(x < b and a < y for x, y in covered):
             continue
         mentions.append(SubjectMention(a, b, label, word, sid, span.start, span.end, lexicon_word=True))
+        covered.append((a, b))
+    mentions.extend(compound_heads(sentence, lexicon, covered))
     return sorted(mentions, key=lambda m: m.start)
+
+
+def stands_alone(doc: Doc, span: Span) -> bool:
+    """The word is whole morphemes and ends its word or takes a particle: 국내, 국내에서, 세계의; not 국내외 (one
+    morpheme), 세계적 (a suffix) or 세계시장 (a compound, see compound_heads)."""
+    if span.end >= len(doc) or doc[span.end - 1].whitespace_:
+        return True
+    following = doc[span.end]
+    return following.tag_.startswith("J") or not HANGUL.match(following.text)
+
+
+def compound_heads(sentence: Span, lexicon: SubjectLexicon, covered: list[tuple[int, int]]) -> list[SubjectMention]:
+    """A lexicon word that is a whole morpheme opening a compound noun names the compound's subject:
+    세계식량가격지수 (세계|식량|가격|지수) is the world's index. The word-level pattern leaves these out, and a
+    suffix (세계적, 세계|적) or a fused word (국내외) is not a compound head."""
+    words = lexicon.lexicon_table
+    found = []
+    for token, following in zip(sentence, sentence[1:]):
+        if token.text not in words or token.whitespace_ or not following.tag_.startswith("NN"):
+            continue
+        a, b = token.idx, token.idx + len(token.text)
+        label, sid = words[token.text]
+        if label in lexicon.labels and not any(x < b and a < y for x, y in covered):
+            found.append(SubjectMention(a, b, label, token.text, sid, token.i, token.i + 1,
+                                        lexicon_word=True, compound_head=True))
+    return found
 
 
 def is_short_name(short: str, full: str) -> bool:
@@ -151,6 +191,12 @@ def coordinated(doc: Doc, subject: SubjectMention, mentions: list[SubjectMention
         group.insert(0, previous)
         index -= 1
     return group
+
+
+def load_legal_forms(path: str | Path) -> tuple[str, ...]:
+    """configs/entities.toml [legal_forms] markers."""
+    with open(path, "rb") as handle:
+        return tuple(tomllib.load(handle).get("legal_forms", {}).get("markers", []))
 
 
 def load_canonical_ids(path: str | Path) -> dict[str, str]:

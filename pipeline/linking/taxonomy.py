@@ -29,12 +29,27 @@ class ReportEditions:
     earlier year, and surveys by reference year (｢2024 개인정보보호 및 활용조사｣), which describe that year."""
 
     patterns: tuple[tuple[re.Pattern[str], int], ...]  # (pattern with a `year` group, years the data lags)
+    # statements of the period a survey covers: groups `year`, or `previous` with an optional `survey` year
+    scope_patterns: tuple[re.Pattern[str], ...] = ()
 
     def data_year(self, text: str) -> int | None:
         for pattern, lag_years in self.patterns:
             match = pattern.search(text)
             if match:
                 return int(match["year"]) - lag_years
+        return None
+
+    def scope_year(self, text: str, published_year: int | None) -> int | None:
+        """The year a sentence says the survey or evaluation covers (이번 평가는 2019년도 …), if it says so."""
+        for pattern in self.scope_patterns:
+            match = pattern.search(text)
+            if match is None:
+                continue
+            if match["year"]:
+                return int(match["year"])
+            base = int(match["survey"]) if match["survey"] else published_year
+            if base is not None:
+                return base - 1
         return None
 
 
@@ -59,7 +74,8 @@ def load_report_editions(path: str | Path = CONFIG_DIR / "indicators.toml") -> R
     for section in ("report_editions", "survey_editions"):
         table = config.get(section, {})
         patterns += [(re.compile(p), int(table.get("lag_years", 1))) for p in table.get("patterns", [])]
-    return ReportEditions(tuple(patterns))
+    scope = tuple(re.compile(p) for p in config.get("scope_statements", {}).get("patterns", []))
+    return ReportEditions(tuple(patterns), scope)
 
 
 @functools.lru_cache(maxsize=8)
