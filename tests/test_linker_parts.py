@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pipeline.evaluation.metrics import docs_with_gold_entities
-from pipeline.linking.candidates import year_candidates
+from pipeline.linking.candidates import SubjectCandidate, subject_type, year_candidates
 from pipeline.linking.frame import document_frame
 from pipeline.linking.linker import LinkerConfig, build_linker
 from pipeline.linking.scorers import LearnedScorer
@@ -294,3 +294,17 @@ def test_legal_form_markers_are_not_part_of_an_organisations_id(nlp_blank):
                [("㈜대우건설", "ORG"), ("3조 원", "MONEY"), ("삼성물산㈜", "ORG"), ("5조 원", "MONEY"), ("대우건설", "ORG")])
     mentions = [m for s in doc.sents for m in sentence_subjects(s, build_linker(LinkerConfig(scorer_path="")).lexicon)]
     assert [m.id for m in mentions] == ["대우건설", "삼성물산", "대우건설"]
+
+
+def test_government_bodies_are_a_subject_type_of_their_own(nlp_blank):
+    # the ranker's context vector per type is what tells a ministry's programme (→ the ministry) from a national
+    # statistic it announces (→ KR); a company or a headquarters is not a government body
+    doc = _doc(nlp_blank, "보건복지부는 3만 명을 지원했다. 통계청은 출생아가 5% 줄었다고 밝혔다. 삼성전자 본부는 2조 원을 썼다. 국방부 2건.",
+               [("보건복지부", "ORG"), ("3만 명", "QUANTITY"), ("통계청", "ORG"), ("5%", "PERCENT"),
+                ("삼성전자 본부", "ORG"), ("2조 원", "MONEY"), ("국방부", "ORG"), ("2건", "QUANTITY")])
+    mentions = [m for s in doc.sents for m in sentence_subjects(s, build_linker(LinkerConfig(scorer_path="")).lexicon)]
+    assert [(m.text, m.government) for m in mentions] == [("보건복지부", True), ("통계청", True), ("삼성전자 본부", False),
+                                                         ("국방부", True)]
+    candidate = SubjectCandidate(mentions[0], "sentence")
+    assert subject_type(candidate) == "sentence|ORG-government"
+    assert subject_type(SubjectCandidate(mentions[2], "sentence")) == "sentence|ORG"

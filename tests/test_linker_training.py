@@ -51,3 +51,21 @@ def test_cross_validation_sweeps_threshold_and_bias(nlp_blank, records):
     at_fixed = next(s for s in report["sweep"] if s["threshold"] == report["threshold"]
                     and s["other_bias"] == report["other_bias"])
     assert at_fixed["cv_f1"] == report["learned"]["f1"]  # the sweep links at each point, as the fixed run does
+
+
+def test_training_links_with_the_settings_production_runs(tmp_path):
+    # train-linker and cv-linker build their linker from [components.kfact_linker], so a setting changed there
+    # is the one the scorer is trained and chosen with
+    import spacy
+
+    from pipeline.paths import DEFAULT_CONFIG
+
+    shipped = spacy.util.load_config(DEFAULT_CONFIG)["components"]["kfact_linker"]
+    config = LinkerConfig.from_pipeline_config(scorer_path="")
+    assert (config.carry_sentences, config.document_subjects) == (shipped["carry_sentences"], shipped["document_subjects"])
+    assert config.scorer_path == "" and config.subject_labels == tuple(shipped["subject_labels"])
+    changed = tmp_path / "pipeline.cfg"
+    changed.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8").replace(
+        f"document_subjects = {shipped['document_subjects']}", "document_subjects = 1"), encoding="utf-8")
+    linker = build_linker(LinkerConfig.from_pipeline_config(changed, scorer_path="", encoder_path=""))
+    assert linker.document_subjects == 1

@@ -124,7 +124,7 @@ def train_linker_cmd(
     from pipeline.training.linker import train_linker
 
     records = _gold_claims(annotations)
-    report = train_linker(blank_pipeline(), build_linker(LinkerConfig(scorer_path="", encoder_backend=encoder_backend)), records, output,
+    report = train_linker(blank_pipeline(), build_linker(LinkerConfig.from_pipeline_config(scorer_path="", encoder_backend=encoder_backend)), records, output,
                           log=console.print, splits=("dev", "test") if test else ("dev",), threshold=threshold,
                           other_bias=other_bias)
     print_linker_report(report, output)
@@ -147,7 +147,7 @@ def cv_linker_cmd(
 
     records = _gold_claims(annotations)
     try:
-        report = cross_validate(blank_pipeline(), build_linker(LinkerConfig(scorer_path="", encoder_backend=encoder_backend)),
+        report = cross_validate(blank_pipeline(), build_linker(LinkerConfig.from_pipeline_config(scorer_path="", encoder_backend=encoder_backend)),
                                 records, folds,
                                 log=console.print)
     except ValueError as error:

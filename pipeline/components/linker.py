@@ -16,15 +16,18 @@ _DEFAULTS = LinkerConfig()
                     "lexicon_subjects": dict(_DEFAULTS.lexicon_subjects),
                     "max_sentence_entities": _DEFAULTS.max_sentence_entities,
                     "encoder_path": _DEFAULTS.encoder_path, "carry_sentences": _DEFAULTS.carry_sentences,
-                    "encoder_backend": _DEFAULTS.encoder_backend},
+                    "document_subjects": _DEFAULTS.document_subjects, "encoder_backend": _DEFAULTS.encoder_backend},
 )
 def make_claim_linker(nlp: Language, name: str, indicators_path: str, countries_path: str, entities_path: str,
                       scorer_path: str, threshold: float | None, subject_labels: list[str],
                       lexicon_subjects: dict[str, str], max_sentence_entities: int, encoder_path: str,
-                      carry_sentences: int, encoder_backend: str) -> ClaimLinker:
+                      carry_sentences: int, document_subjects: int, encoder_backend: str) -> ClaimLinker:
     missing = [c for c in ("kfact_ner", "kfact_normalize") if c not in nlp.pipe_names]
     if missing:
         raise ValueError(f"kfact_linker needs {missing} earlier in the pipeline (it links normalized entities)")
-    return build_linker(LinkerConfig(indicators_path, countries_path, entities_path, scorer_path, threshold,
-                                     tuple(subject_labels), dict(lexicon_subjects), max_sentence_entities,
-                                     encoder_path, carry_sentences, encoder_backend=encoder_backend), name)
+    return build_linker(LinkerConfig(
+        indicators_path=indicators_path, countries_path=countries_path, entities_path=entities_path,
+        scorer_path=scorer_path, threshold=threshold, subject_labels=tuple(subject_labels),
+        lexicon_subjects=dict(lexicon_subjects), max_sentence_entities=max_sentence_entities,
+        encoder_path=encoder_path, carry_sentences=carry_sentences, document_subjects=document_subjects,
+        encoder_backend=encoder_backend), name)

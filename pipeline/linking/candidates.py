@@ -86,6 +86,7 @@ def subject_features(doc: Doc, value: Span, candidate: SubjectCandidate, in_sent
         "sentence_has_subjects": float(bool(in_sentence)),
         "preceded_in_sentence": float(not local and bool(preceding)),
         "is_kr": float(m.id == "KR"),
+        "is_government": float(m.government),
     }
 
 
@@ -94,12 +95,13 @@ SUBJECT_FEATURES = (
     "log_char_distance", "nearest_before", "nearest_after", "topic_marker", "subject_marker", "genitive",
     "log_values_between", "subjects_between", *(f"is_{n.lower()}" for n in SUBJECT_LABEL_FEATURES),
     "lexicon_word", "compound_head", "value_in_parens", "log_mentions", "first_in_sentence", "last_subject",
-    "sentence_has_subjects", "preceded_in_sentence", "is_kr")
+    "sentence_has_subjects", "preceded_in_sentence", "is_kr", "is_government")
 
 
 def subject_type(candidate: SubjectCandidate) -> str:
     """The candidate's type for the ranker's context vectors: where it comes from and what it is."""
-    return f"{candidate.source}|{candidate.mention.label}"
+    m = candidate.mention
+    return f"{candidate.source}|{m.label}{'-government' if m.government else ''}"
 
 
 def implicit_subject() -> SubjectMention:

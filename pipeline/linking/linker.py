@@ -24,8 +24,8 @@ from pipeline.linking.entity_index import ents_within, indexed_entities
 from pipeline.linking.frame import DocumentFrame, document_frame, is_heading
 from pipeline.linking.scorers import LearnedScorer, RuleScorer
 from pipeline.linking.semantic import LOCAL_AFTER, LOCAL_BEFORE, IndicatorSemantics, ValueTexts
-from pipeline.linking.subjects import (SubjectLexicon, SubjectMention, coordinated, load_canonical_ids,
-                                       load_legal_forms, resolve_short_names, sentence_subjects)
+from pipeline.linking.subjects import (SubjectLexicon, SubjectMention, SubjectIds, coordinated, load_subject_ids,
+                                       resolve_short_names, sentence_subjects)
 from pipeline.linking.taxonomy import (IndicatorDef, ReportEditions, load_country_names, load_indicators,
                                        load_report_editions, taxonomy_fingerprint)
 from pipeline.linking.units import signed_number, value_unit
@@ -98,6 +98,20 @@ class LinkerConfig:
     # torch, onnx-int8 (the int8 graph `kfact encoder build` exports) or static (the piece table it distils). A
     # scorer is trained on one backend's vectors: models/kfact-linker on torch, models/kfact-linker-static on static.
     encoder_backend: str = "torch"
+
+    @classmethod
+    def from_pipeline_config(cls, config_path=None, **overrides) -> "LinkerConfig":
+        """The [components.kfact_linker] section of configs/pipeline.cfg, so that training, cross-validation and
+        `kfact import` link with the settings production runs (overrides: e.g. scorer_path="" to train)."""
+        import spacy
+
+        from pipeline.paths import DEFAULT_CONFIG
+
+        section = dict(spacy.util.load_config(config_path or DEFAULT_CONFIG)["components"]["kfact_linker"])
+        section.pop("factory", None)
+        section.update(overrides)
+        section["subject_labels"] = tuple(section.get("subject_labels", cls.subject_labels))
+        return cls(**section)
 
 
 class ClaimLinker:
@@ -473,11 +487,10 @@ def build_linker(config: LinkerConfig | None = None, name: str = "kfact_linker",
                                     f"(set scorer_path = \"\" for rules only)")
         scorer = LearnedScorer.from_file(scorer_path, taxonomy_fingerprint(indicators)) if scorer_path else RuleScorer()
     threshold = config.threshold if config.threshold is not None else scorer.threshold
-    has_entities = Path(entities_path).is_file()
-    lexicon = SubjectLexicon(load_country_names(countries_path),
-                             load_canonical_ids(entities_path) if has_entities else {}, tuple(config.subject_labels),
+    ids = load_subject_ids(entities_path) if Path(entities_path).is_file() else SubjectIds({}, (), "")
+    lexicon = SubjectLexicon(load_country_names(countries_path), ids.canonical_ids, tuple(config.subject_labels),
                              tuple((word, *spec.split(":", 1)) for word, spec in config.lexicon_subjects.items()),
-                             load_legal_forms(entities_path) if has_entities else ())
+                             ids.legal_forms, ids.government_pattern)
     encoder = None
     if config.encoder_path:
         from pipeline.encoder.loader import shared_encoder

@@ -11,9 +11,9 @@ class ClaimBuilder:
     builder (ClaimLinker.claims_for), with the shipped scorer: one way to build a claim."""
 
     def __init__(self, linker=None):
-        from pipeline.linking.linker import build_linker
+        from pipeline.linking.linker import LinkerConfig, build_linker
 
-        self.linker = linker or build_linker()
+        self.linker = linker or build_linker(LinkerConfig.from_pipeline_config())
         self._nlp = None
 
     def _doc(self, text: str, published, spans: list[tuple[int, int, str]]):

@@ -7,6 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from spacy.tokens import Doc, Span
 
@@ -29,6 +30,7 @@ class SubjectMention:
     carried: bool = False
     lexicon_word: bool = False  # 국내, 우리나라: a word that names a country without being one's name
     compound_head: bool = False  # the lexicon word opens a compound noun: 세계식량가격지수, 국내총생산
+    government: bool = False  # an ORG that is a government body (보건복지부, 통계청): its own subject type
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,15 @@ class SubjectLexicon:
     # words that are not entities by the guideline but name a subject: 국내 -> (COUNTRY, KR), 세계 -> (LOCATION, world)
     lexicon_subjects: tuple[tuple[str, str, str], ...] = ()
     legal_forms: tuple[str, ...] = ()  # ㈜, 주식회사: stripped from an organisation's id
+    government_pattern: str = ""  # ids or names of government bodies (configs/entities.toml [government_bodies])
+
+    @functools.cached_property
+    def _government(self) -> re.Pattern[str] | None:
+        return re.compile(self.government_pattern) if self.government_pattern else None
+
+    def is_government(self, label: str, text: str, sid: str) -> bool:
+        return label == "ORG" and self._government is not None and bool(
+            self._government.search(sid) or self._government.search(text))
 
     @functools.cached_property
     def _legal_form_pattern(self) -> re.Pattern[str] | None:
@@ -101,7 +112,8 @@ def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMe
             sid = lexicon.subject_id(label, e.text)
         if label in lexicon.labels:
             mentions.append(SubjectMention(e.start_char, e.end_char, label, e.text, sid, e.start, e.end,
-                                           lexicon_word=e.text in words))
+                                           lexicon_word=e.text in words,
+                                           government=lexicon.is_government(label, e.text, sid)))
     covered = [(m.start, m.end) for m in mentions]
     doc = sentence.doc
     for start, end, word, label, sid in lexicon.lexicon_mentions(sentence.text):
@@ -193,14 +205,16 @@ def coordinated(doc: Doc, subject: SubjectMention, mentions: list[SubjectMention
     return group
 
 
-def load_legal_forms(path: str | Path) -> tuple[str, ...]:
-    """configs/entities.toml [legal_forms] markers."""
-    with open(path, "rb") as handle:
-        return tuple(tomllib.load(handle).get("legal_forms", {}).get("markers", []))
+class SubjectIds(NamedTuple):
+    """configs/entities.toml's subject tables."""
+
+    canonical_ids: dict[str, str]  # every surface of [aliases] and [models] (and each id itself) -> its id
+    legal_forms: tuple[str, ...]  # [legal_forms] markers, stripped from organisation ids
+    government_pattern: str  # [government_bodies] pattern: ministries, agencies, commissions
 
 
-def load_canonical_ids(path: str | Path) -> dict[str, str]:
-    """configs/entities.toml [aliases] and [models]: every surface (and the id itself) -> the canonical id."""
+def load_subject_ids(path: str | Path) -> SubjectIds:
+    """configs/entities.toml, read once."""
     with open(path, "rb") as handle:
         table = tomllib.load(handle)
     ids: dict[str, str] = {}
@@ -208,4 +222,5 @@ def load_canonical_ids(path: str | Path) -> dict[str, str]:
         ids[canonical] = canonical
         for alias in aliases:
             ids[alias] = canonical
-    return ids
+    return SubjectIds(ids, tuple(table.get("legal_forms", {}).get("markers", [])),
+                      table.get("government_bodies", {}).get("pattern", ""))
