@@ -308,3 +308,14 @@ def test_government_bodies_are_a_subject_type_of_their_own(nlp_blank):
     candidate = SubjectCandidate(mentions[0], "sentence")
     assert subject_type(candidate) == "sentence|ORG-government"
     assert subject_type(SubjectCandidate(mentions[2], "sentence")) == "sentence|ORG"
+
+
+def test_who_announces_the_figures_is_flagged_as_their_announcer(nlp_blank):
+    # GUIDELINE §3: the subject is what a number is about, not who announces it; the flag is a ranker feature
+    text = ("통계청에 따르면 출생아는 5% 줄었다. 사람인이 기업 519개사를 대상으로 조사한 결과 58.8%가 지급한다. "
+            "삼성전자의 매출은 5조 원이다. 한국은행은 성장률을 2%로 예상했다.")
+    doc = _doc(nlp_blank, text, [("통계청", "ORG"), ("5%", "PERCENT"), ("사람인", "ORG"), ("58.8%", "PERCENT"),
+                                 ("삼성전자", "ORG"), ("5조 원", "MONEY"), ("한국은행", "ORG"), ("2%", "PERCENT")])
+    mentions = [m for s in doc.sents for m in sentence_subjects(s, build_linker(LinkerConfig(scorer_path="")).lexicon)]
+    assert [(m.text, m.announcer) for m in mentions] == [("통계청", True), ("사람인", True), ("삼성전자", False),
+                                                        ("한국은행", False)]

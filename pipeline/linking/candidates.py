@@ -87,6 +87,7 @@ def subject_features(doc: Doc, value: Span, candidate: SubjectCandidate, in_sent
         "preceded_in_sentence": float(not local and bool(preceding)),
         "is_kr": float(m.id == "KR"),
         "is_government": float(m.government),
+        "announcer": float(m.announcer),
     }
 
 
@@ -95,7 +96,7 @@ SUBJECT_FEATURES = (
     "log_char_distance", "nearest_before", "nearest_after", "topic_marker", "subject_marker", "genitive",
     "log_values_between", "subjects_between", *(f"is_{n.lower()}" for n in SUBJECT_LABEL_FEATURES),
     "lexicon_word", "compound_head", "value_in_parens", "log_mentions", "first_in_sentence", "last_subject",
-    "sentence_has_subjects", "preceded_in_sentence", "is_kr", "is_government")
+    "sentence_has_subjects", "preceded_in_sentence", "is_kr", "is_government", "announcer")
 
 
 def subject_type(candidate: SubjectCandidate) -> str:

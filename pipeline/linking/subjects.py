@@ -31,6 +31,7 @@ class SubjectMention:
     lexicon_word: bool = False  # 국내, 우리나라: a word that names a country without being one's name
     compound_head: bool = False  # the lexicon word opens a compound noun: 세계식량가격지수, 국내총생산
     government: bool = False  # an ORG that is a government body (보건복지부, 통계청): its own subject type
+    announcer: bool = False  # announces its sentence's figures: 통계청에 따르면, 사람인이 … 조사한 결과
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,19 @@ class SubjectLexicon:
     lexicon_subjects: tuple[tuple[str, str, str], ...] = ()
     legal_forms: tuple[str, ...] = ()  # ㈜, 주식회사: stripped from an organisation's id
     government_pattern: str = ""  # ids or names of government bodies (configs/entities.toml [government_bodies])
+    announcer_patterns: tuple[str, str, str] = ("", "", "")  # [announcers] source_cue, particle, verb
+
+    @functools.cached_property
+    def _announcer(self) -> tuple[re.Pattern[str] | None, ...]:
+        return tuple(re.compile(p) if p else None for p in self.announcer_patterns)
+
+    def is_announcer(self, after: str) -> bool:
+        """`after`: the sentence's text right after the mention (its particle is read on the text: Kiwi splits
+        some names with their particle, 사람인이 → 사람|인|이)."""
+        cue, particle, verb = self._announcer
+        if cue is not None and cue.match(after):
+            return True
+        return particle is not None and verb is not None and bool(particle.match(after)) and bool(verb.search(after))
 
     @functools.cached_property
     def _government(self) -> re.Pattern[str] | None:
@@ -111,9 +125,11 @@ def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMe
             label = lexicon.subject_label(e.label_, e.text)
             sid = lexicon.subject_id(label, e.text)
         if label in lexicon.labels:
+            after = sentence.text[e.end_char - sentence.start_char:]
             mentions.append(SubjectMention(e.start_char, e.end_char, label, e.text, sid, e.start, e.end,
                                            lexicon_word=e.text in words,
-                                           government=lexicon.is_government(label, e.text, sid)))
+                                           government=lexicon.is_government(label, e.text, sid),
+                                           announcer=lexicon.is_announcer(after)))
     covered = [(m.start, m.end) for m in mentions]
     doc = sentence.doc
     for start, end, word, label, sid in lexicon.lexicon_mentions(sentence.text):
@@ -211,6 +227,7 @@ class SubjectIds(NamedTuple):
     canonical_ids: dict[str, str]  # every surface of [aliases] and [models] (and each id itself) -> its id
     legal_forms: tuple[str, ...]  # [legal_forms] markers, stripped from organisation ids
     government_pattern: str  # [government_bodies] pattern: ministries, agencies, commissions
+    announcer_patterns: tuple[str, str, str]  # [announcers] source_cue, particle, verb
 
 
 def load_subject_ids(path: str | Path) -> SubjectIds:
@@ -222,5 +239,7 @@ def load_subject_ids(path: str | Path) -> SubjectIds:
         ids[canonical] = canonical
         for alias in aliases:
             ids[alias] = canonical
+    announcers = table.get("announcers", {})
     return SubjectIds(ids, tuple(table.get("legal_forms", {}).get("markers", [])),
-                      table.get("government_bodies", {}).get("pattern", ""))
+                      table.get("government_bodies", {}).get("pattern", ""),
+                      tuple(announcers.get(k, "") for k in ("source_cue", "particle", "verb")))
