@@ -89,3 +89,25 @@ def test_comparison_section_shows_deltas(result):
     page = render_report([result, better], comparison)
     assert "Model comparison" in page and 'class="bars compare"' in page
     assert re.search(r'<td class="num up">\+0\.2[0-9]{2}</td>', page)
+
+
+def test_claim_f1_interval_resamples_articles_not_claims():
+    from pipeline.evaluation.metrics import article_interval
+
+    # ten articles of one claim each, half right: a wide interval around 0.5
+    lo, hi = article_interval([(1, 0, 0)] * 5 + [(0, 1, 1)] * 5)
+    assert lo < 0.5 < hi and hi - lo > 0.2
+    # the same 10 right and 10 wrong claims, but in two articles: the interval is as wide as the split allows
+    lo2, hi2 = article_interval([(5, 0, 0), (0, 5, 5)])
+    assert lo2 == 0.0 and hi2 == 1.0
+    # every article perfect: no spread
+    assert article_interval([(3, 0, 0)] * 4) == (1.0, 1.0)
+    # deterministic (fixed seed), so a report is reproducible
+    assert article_interval([(1, 2, 0), (2, 0, 1), (0, 1, 1)]) == article_interval([(1, 2, 0), (2, 0, 1), (0, 1, 1)])
+
+
+def test_claim_metrics_group_records_by_article_for_the_interval():
+    gold = {"a-p1": [], "a-p2": [], "b": []}
+    result = claim_metrics(gold, {"a-p1": [], "b": []}, {"a-p1": "a", "a-p2": "a", "b": "b"})
+    assert result["articles"] == 2 and len(result["micro_interval"]) == 2
+    assert "micro_interval" not in claim_metrics(gold, {})

@@ -67,11 +67,12 @@ def print_evaluation(result, split: str) -> None:
     table.add_row(*_prf_row("[italic]partial overlap", entities["partial"]))
     console.print(table)
     claims_table = Table(title="claims (subject, indicator, year, unit; value within 0.5 %)")
-    for column in ("linker", "P", "R", "F1", "tp", "fp", "fn"):
+    for column in ("linker", "P", "R", "F1", "95 % (articles)", "tp", "fp", "fn"):
         claims_table.add_column(column)
     for name, claim_result in claims.items():
         m = claim_result["micro"]
-        claims_table.add_row(*_prf_row(name, m)[:4], str(m["tp"]), str(m["fp"]), str(m["fn"]))
+        claims_table.add_row(*_prf_row(name, m)[:4], _interval({"interval": claim_result.get("micro_interval")}),
+                             str(m["tp"]), str(m["fp"]), str(m["fn"]))
     console.print(claims_table)
     per_indicator = Table(title="claims per indicator (end to end, learned)")
     for column in ("indicator", "P", "R", "F1", "support"):
@@ -112,15 +113,21 @@ def print_comparison(comparison: dict) -> None:
     console.print(claims)
 
 
+def _interval(metrics: dict) -> str:
+    """micro F1's interval by resampling articles (pipeline.evaluation.metrics.article_interval), if known."""
+    low, high = metrics.get("interval") or (None, None)
+    return f"{low:.3f}–{high:.3f}" if low is not None else ""
+
+
 def print_linker_report(report: dict, output: Path) -> None:
     table = Table(title="claims on gold entities")
-    for column in ("split", "scorer", "P", "R", "F1", "tp", "fp", "fn"):
+    for column in ("split", "scorer", "P", "R", "F1", "95 % (articles)", "tp", "fp", "fn"):
         table.add_column(column)
     for split in report["learned"]:
         for scorer in ("rules", "learned"):
             m = report[scorer][split]
             table.add_row(split, scorer, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
-                          str(m["tp"]), str(m["fp"]), str(m["fn"]))
+                          _interval(m), str(m["tp"]), str(m["fp"]), str(m["fn"]))
     console.print(table)
     console.print(f"ranking examples {report['examples']}; gold choice not among the candidates "
                   f"{report['gold_not_among_candidates']}")
@@ -131,12 +138,12 @@ def print_linker_report(report: dict, output: Path) -> None:
 def print_cv_report(report: dict, folds: int) -> None:
     table = Table(title=f"claims on gold entities, {folds}-fold cross-validation by article (train+dev), "
                         f"threshold {report['threshold']}, other bias {report['other_bias']}")
-    for column in ("scorer", "P", "R", "F1", "tp", "fp", "fn"):
+    for column in ("scorer", "P", "R", "F1", "95 % (articles)", "tp", "fp", "fn"):
         table.add_column(column)
     for name in ("rules", "learned"):
         m = report[name]
-        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["tp"]),
-                      str(m["fp"]), str(m["fn"]))
+        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", _interval(m),
+                      str(m["tp"]), str(m["fp"]), str(m["fn"]))
     console.print(table)
     best = report["best"]
     if best is not None:

@@ -110,23 +110,56 @@ def match_claims(gold: Iterable, predicted: Iterable) -> ClaimMatch:
     return result
 
 
-def claim_metrics(gold_by_record: dict[str, list], pred_by_record: dict[str, list]) -> dict:
+def article_interval(counts: Sequence[tuple[int, int, int]], resamples: int = 1000, level: float = 0.95,
+                     seed: int = 0) -> tuple[float, float]:
+    """The `level` interval of micro F1 when the articles (their (tp, fp, fn)) are drawn again with replacement:
+    claims of one article stand or fall together, so a split of a few long releases is a noisy measure."""
+    import numpy as np
+
+    if not counts:
+        return 0.0, 0.0
+    table = np.asarray(counts, dtype=np.float64)
+    draws = np.random.default_rng(seed).integers(0, len(table), size=(resamples, len(table)))
+    tp, fp, fn = (table[draws, k].sum(axis=1) for k in range(3))
+    denominator = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    tail = (1 - level) / 2
+    return float(np.quantile(f1, tail)), float(np.quantile(f1, 1 - tail))
+
+
+def claim_metrics(gold_by_record: dict[str, list], pred_by_record: dict[str, list],
+                  articles: dict[str, str] | None = None) -> dict:
+    """Micro and per-indicator claim P/R/F1. With `articles` (record id -> article id), also the 95 % interval
+    of micro F1 by resampling articles (`micro_interval`)."""
     total = Counter()
     by_indicator: dict[str, Counter] = defaultdict(Counter)
+    by_article: dict[str, Counter] = defaultdict(Counter)
     details = {}
     for record_id, gold in gold_by_record.items():
         match = match_claims(gold, pred_by_record.get(record_id, []))
         details[record_id] = match
-        total.update(tp=len(match.matched), fp=len(match.false), fn=len(match.missed))
+        counts = {"tp": len(match.matched), "fp": len(match.false), "fn": len(match.missed)}
+        total.update(counts)
+        if articles is not None:
+            by_article[articles.get(record_id, record_id)].update(counts)
         for g, _ in match.matched:
             by_indicator[g.key()[1]]["tp"] += 1
         for p in match.false:
             by_indicator[p.key()[1]]["fp"] += 1
         for g in match.missed:
             by_indicator[g.key()[1]]["fn"] += 1
-    return {"micro": prf(total["tp"], total["fp"], total["fn"]),
-            "per_indicator": {k: prf(v["tp"], v["fp"], v["fn"]) for k, v in sorted(by_indicator.items())},
-            "details": details}
+    result = {"micro": prf(total["tp"], total["fp"], total["fn"]),
+              "per_indicator": {k: prf(v["tp"], v["fp"], v["fn"]) for k, v in sorted(by_indicator.items())},
+              "details": details}
+    if articles is not None:
+        result["micro_interval"] = list(article_interval([(c["tp"], c["fp"], c["fn"]) for c in by_article.values()]))
+        result["articles"] = len(by_article)
+    return result
+
+
+def record_articles(records: Sequence[AnnotatedRecord]) -> dict[str, str]:
+    """record id -> the article it comes from (paragraph records of one article share it)."""
+    return {r.id: r.article or r.id for r in records}
 
 
 # -- running a pipeline over gold --------------------------------------------------------------
@@ -209,9 +242,10 @@ def evaluate_model(records: Sequence[AnnotatedRecord], model_path=None, split: s
         # The pipeline's own run already linked the docs with the learned scorer.
         end_to_end = {d._.article_id: (d._.claims or []) if scorer_name == "learned" else [c for c, _ in linker.link(d)]
                       for d in docs}
-        claims[f"end to end, {scorer_name}"] = claim_metrics(gold_claims, end_to_end)
+        articles = record_articles(records)
+        claims[f"end to end, {scorer_name}"] = claim_metrics(gold_claims, end_to_end, articles)
         claims[f"gold entities, {scorer_name}"] = claim_metrics(
-            gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in oracle_docs})
+            gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in oracle_docs}, articles)
     linker.scorer, linker.threshold = learned
     return EvalResult(str(resolve_model(model_path)), split, list(records), docs, entities, claims,
                       seconds, sum(len(r.text) for r in records))

@@ -163,12 +163,15 @@ def _entity_table(entities: dict) -> str:
 
 
 def _claim_metrics_table(claims: dict) -> str:
-    rows = ["<table><tr><th>linker</th><th>P</th><th>R</th><th>F1</th><th>tp</th><th>fp</th><th>fn</th></tr>"]
+    rows = ["<table><tr><th>linker</th><th>P</th><th>R</th><th>F1</th><th>95 % (articles)</th><th>tp</th><th>fp</th>"
+            "<th>fn</th></tr>"]
     for name, result in claims.items():
         m = result["micro"]
+        low, high = result.get("micro_interval") or (None, None)
+        interval = f"{_fmt(low)}–{_fmt(high)}" if low is not None else ""
         rows.append(f'<tr><td>{_esc(name)}</td><td class="num">{_fmt(m["precision"])}</td>'
                     f'<td class="num">{_fmt(m["recall"])}</td><td class="num">{_fmt(m["f1"])}</td>'
-                    f'<td class="num">{m["tp"]}</td><td class="num">{m["fp"]}</td><td class="num">{m["fn"]}</td></tr>')
+                    f'<td class="num">{interval}</td><td class="num">{m["tp"]}</td><td class="num">{m["fp"]}</td><td class="num">{m["fn"]}</td></tr>')
     return "".join(rows) + "</table>"
 
 

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.evaluation.metrics import claim_metrics, docs_with_gold_entities
+from pipeline.evaluation.metrics import claim_metrics, docs_with_gold_entities, record_articles
 from pipeline.io.annotations import AnnotatedRecord
 from pipeline.linking.candidates import (CLAIM_FEATURES, INDICATOR_FEATURES, SUBJECT_FEATURES, YEAR_FEATURES,
                                          ContextMemory, subject_type, year_type)
@@ -205,7 +205,7 @@ def context_memory(walks: list[GoldWalk]) -> ContextMemory | None:
 
 def evaluate_linker(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord]) -> dict:
     predicted = {r.id: [c for c, _ in linker.link(d)] for d, r in zip(docs, records)}
-    return claim_metrics({r.id: list(r.claims) for r in records}, predicted)
+    return claim_metrics({r.id: list(r.claims) for r in records}, predicted, record_articles(records))
 
 
 def threshold_sweep(linker: ClaimLinker, docs, records: Sequence[AnnotatedRecord], thresholds) -> list[dict]:
@@ -295,7 +295,7 @@ def train_linker(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord], o
                                       ("rules", (RuleScorer(), RuleScorer.threshold))):
         linker.scorer, linker.threshold = chosen, threshold
         scored = {split: evaluate_linker(linker, docs[split], by_split[split]) for split in splits}
-        report[name] = {split: m["micro"] for split, m in scored.items()}
+        report[name] = {split: _with_interval(m) for split, m in scored.items()}
         report[f"{name}_per_indicator"] = {split: m["per_indicator"] for split, m in scored.items()}
     linker.scorer, linker.threshold = scorer, scorer.threshold
     scorer.save(output)
@@ -361,4 +361,9 @@ def cross_validate(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord],
              for (t, bias), linked in at_point.items()]
     best = max(sweep, key=lambda s: (s["cv_f1"], -abs(s["threshold"] - 0.5), -abs(s["other_bias"])), default=None)
     return {"folds": per_fold, "threshold": CV_THRESHOLD, "other_bias": CV_OTHER_BIAS, "sweep": sweep, "best": best,
-            **{name: claim_metrics(gold, predicted[name])["micro"] for name in predicted}}
+            **{name: _with_interval(claim_metrics(gold, predicted[name], record_articles(records)))
+               for name in predicted}}
+
+
+def _with_interval(metrics: dict) -> dict:
+    return {**metrics["micro"], "interval": metrics["micro_interval"]}
