@@ -124,9 +124,10 @@ def train_linker_cmd(
     from pipeline.training.linker import train_linker
 
     records = _gold_claims(annotations)
-    report = train_linker(blank_pipeline(), build_linker(LinkerConfig.from_pipeline_config(scorer_path="", encoder_backend=encoder_backend)), records, output,
-                          log=console.print, splits=("dev", "test") if test else ("dev",), threshold=threshold,
-                          other_bias=other_bias)
+    # the linker of configs/pipeline.cfg, rules only, on the backend the scorer is trained for
+    linker = build_linker(LinkerConfig.from_pipeline_config(scorer_path="", encoder_backend=encoder_backend))
+    report = train_linker(blank_pipeline(), linker, records, output, log=console.print,
+                          splits=("dev", "test") if test else ("dev",), threshold=threshold, other_bias=other_bias)
     print_linker_report(report, output)
 
 
@@ -147,9 +148,8 @@ def cv_linker_cmd(
 
     records = _gold_claims(annotations)
     try:
-        report = cross_validate(blank_pipeline(), build_linker(LinkerConfig.from_pipeline_config(scorer_path="", encoder_backend=encoder_backend)),
-                                records, folds,
-                                log=console.print)
+        linker = build_linker(LinkerConfig.from_pipeline_config(scorer_path="", encoder_backend=encoder_backend))
+        report = cross_validate(blank_pipeline(), linker, records, folds, log=console.print)
     except ValueError as error:
         fail(str(error))
     print_cv_report(report, folds)

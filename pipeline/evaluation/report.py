@@ -171,7 +171,8 @@ def _claim_metrics_table(claims: dict) -> str:
         interval = f"{_fmt(low)}–{_fmt(high)}" if low is not None else ""
         rows.append(f'<tr><td>{_esc(name)}</td><td class="num">{_fmt(m["precision"])}</td>'
                     f'<td class="num">{_fmt(m["recall"])}</td><td class="num">{_fmt(m["f1"])}</td>'
-                    f'<td class="num">{interval}</td><td class="num">{m["tp"]}</td><td class="num">{m["fp"]}</td><td class="num">{m["fn"]}</td></tr>')
+                    f'<td class="num">{interval}</td><td class="num">{m["tp"]}</td><td class="num">{m["fp"]}</td>'
+                    f'<td class="num">{m["fn"]}</td></tr>')
     return "".join(rows) + "</table>"
 
 

@@ -487,7 +487,7 @@ def build_linker(config: LinkerConfig | None = None, name: str = "kfact_linker",
                                     f"(set scorer_path = \"\" for rules only)")
         scorer = LearnedScorer.from_file(scorer_path, taxonomy_fingerprint(indicators)) if scorer_path else RuleScorer()
     threshold = config.threshold if config.threshold is not None else scorer.threshold
-    ids = load_subject_ids(entities_path) if Path(entities_path).is_file() else SubjectIds({}, (), "", ("", "", ""))
+    ids = load_subject_ids(entities_path) if Path(entities_path).is_file() else SubjectIds({})
     lexicon = SubjectLexicon(load_country_names(countries_path), ids.canonical_ids, tuple(config.subject_labels),
                              tuple((word, *spec.split(":", 1)) for word, spec in config.lexicon_subjects.items()),
                              ids.legal_forms, ids.government_pattern, ids.announcer_patterns)

@@ -225,9 +225,9 @@ class SubjectIds(NamedTuple):
     """configs/entities.toml's subject tables."""
 
     canonical_ids: dict[str, str]  # every surface of [aliases] and [models] (and each id itself) -> its id
-    legal_forms: tuple[str, ...]  # [legal_forms] markers, stripped from organisation ids
-    government_pattern: str  # [government_bodies] pattern: ministries, agencies, commissions
-    announcer_patterns: tuple[str, str, str]  # [announcers] source_cue, particle, verb
+    legal_forms: tuple[str, ...] = ()  # [legal_forms] markers, stripped from organisation ids
+    government_pattern: str = ""  # [government_bodies] pattern: ministries, agencies, commissions
+    announcer_patterns: tuple[str, str, str] = ("", "", "")  # [announcers] source_cue, particle, verb
 
 
 def load_subject_ids(path: str | Path) -> SubjectIds:
