@@ -14,6 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from pipeline.cleaning.noise import NoiseConfig, find_noise
+from pipeline.extensions import doc_text
 from pipeline.schema import overlaps
 
 
@@ -23,7 +24,7 @@ class NoiseMarker:
         self.config = config
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.noise = find_noise(doc.text, self.config)
+        doc._.noise = find_noise(doc_text(doc), self.config)
         return doc
 
 

@@ -19,6 +19,7 @@ from spacy.tokens import Doc
 from spacy.util import filter_spans
 
 from pipeline.components.tokenizer import nfc_with_offsets
+from pipeline.extensions import doc_text
 
 
 def _read(path: str | Path) -> dict:
@@ -86,7 +87,8 @@ class ModelGazetteer:
 
     def __call__(self, doc: Doc) -> Doc:
         # Decomposed Hangul: match the NFC text and map offsets back (as the tokenizer does), once per Doc.
-        searched = (doc.text, None, None) if unicodedata.is_normalized("NFC", doc.text) else nfc_with_offsets(doc.text)
+        text = doc_text(doc)
+        searched = (text, None, None) if unicodedata.is_normalized("NFC", text) else nfc_with_offsets(text)
         ents = list(doc.ents)
         models = self._matches(doc, searched, self.pattern, "MODEL")
         if models:
