@@ -109,5 +109,5 @@ def test_claim_f1_interval_resamples_articles_not_claims():
 def test_claim_metrics_group_records_by_article_for_the_interval():
     gold = {"a-p1": [], "a-p2": [], "b": []}
     result = claim_metrics(gold, {"a-p1": [], "b": []}, {"a-p1": "a", "a-p2": "a", "b": "b"})
-    assert result["articles"] == 2 and len(result["micro_interval"]) == 2
-    assert "micro_interval" not in claim_metrics(gold, {})
+    assert result["articles"] == 2 and len(result["micro"]["interval"]) == 2
+    assert "interval" not in claim_metrics(gold, {})["micro"]

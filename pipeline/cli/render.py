@@ -71,8 +71,7 @@ def print_evaluation(result, split: str) -> None:
         claims_table.add_column(column)
     for name, claim_result in claims.items():
         m = claim_result["micro"]
-        claims_table.add_row(*_prf_row(name, m)[:4], _interval({"interval": claim_result.get("micro_interval")}),
-                             str(m["tp"]), str(m["fp"]), str(m["fn"]))
+        claims_table.add_row(*_prf_row(name, m)[:4], _interval(m), str(m["tp"]), str(m["fp"]), str(m["fn"]))
     console.print(claims_table)
     per_indicator = Table(title="claims per indicator (end to end, learned)")
     for column in ("indicator", "P", "R", "F1", "support"):

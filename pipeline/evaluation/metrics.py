@@ -130,7 +130,7 @@ def article_interval(counts: Sequence[tuple[int, int, int]], resamples: int = 10
 def claim_metrics(gold_by_record: dict[str, list], pred_by_record: dict[str, list],
                   articles: dict[str, str] | None = None) -> dict:
     """Micro and per-indicator claim P/R/F1. With `articles` (record id -> article id), also the 95 % interval
-    of micro F1 by resampling articles (`micro_interval`)."""
+    of micro F1 by resampling articles (`micro["interval"]`) and the number of articles."""
     total = Counter()
     by_indicator: dict[str, Counter] = defaultdict(Counter)
     by_article: dict[str, Counter] = defaultdict(Counter)
@@ -152,7 +152,7 @@ def claim_metrics(gold_by_record: dict[str, list], pred_by_record: dict[str, lis
               "per_indicator": {k: prf(v["tp"], v["fp"], v["fn"]) for k, v in sorted(by_indicator.items())},
               "details": details}
     if articles is not None:
-        result["micro_interval"] = list(article_interval([(c["tp"], c["fp"], c["fn"]) for c in by_article.values()]))
+        result["micro"]["interval"] = list(article_interval([(c["tp"], c["fp"], c["fn"]) for c in by_article.values()]))
         result["articles"] = len(by_article)
     return result
 
@@ -237,12 +237,12 @@ def evaluate_model(records: Sequence[AnnotatedRecord], model_path=None, split: s
     oracle_docs = docs_with_gold_entities(nlp, records)
     claims = {}
     learned = (linker.scorer, linker.threshold)
+    articles = record_articles(records)
     for scorer_name, (scorer, threshold) in (("learned", learned), ("rules", (RuleScorer(), RuleScorer.threshold))):
         linker.scorer, linker.threshold = scorer, threshold
         # The pipeline's own run already linked the docs with the learned scorer.
         end_to_end = {d._.article_id: (d._.claims or []) if scorer_name == "learned" else [c for c, _ in linker.link(d)]
                       for d in docs}
-        articles = record_articles(records)
         claims[f"end to end, {scorer_name}"] = claim_metrics(gold_claims, end_to_end, articles)
         claims[f"gold entities, {scorer_name}"] = claim_metrics(
             gold_claims, {d._.article_id: [c for c, _ in linker.link(d)] for d in oracle_docs}, articles)

@@ -167,7 +167,7 @@ def _claim_metrics_table(claims: dict) -> str:
             "<th>fn</th></tr>"]
     for name, result in claims.items():
         m = result["micro"]
-        low, high = result.get("micro_interval") or (None, None)
+        low, high = m.get("interval") or (None, None)
         interval = f"{_fmt(low)}–{_fmt(high)}" if low is not None else ""
         rows.append(f'<tr><td>{_esc(name)}</td><td class="num">{_fmt(m["precision"])}</td>'
                     f'<td class="num">{_fmt(m["recall"])}</td><td class="num">{_fmt(m["f1"])}</td>'

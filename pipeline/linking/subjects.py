@@ -118,6 +118,7 @@ def next_token_tag(doc: Doc, token_end: int) -> str:
 def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMention]:
     mentions = []
     words = lexicon.lexicon_table
+    text = doc_text(sentence.doc)[sentence.start_char:sentence.end_char]  # Span.text joins its tokens on each access
     for e in ents_within(sentence):
         if e.text in words:  # an entity that is a lexicon word (전 세계 tagged LOCATION) takes the word's subject
             label, sid = words[e.text]
@@ -125,14 +126,14 @@ def sentence_subjects(sentence: Span, lexicon: SubjectLexicon) -> list[SubjectMe
             label = lexicon.subject_label(e.label_, e.text)
             sid = lexicon.subject_id(label, e.text)
         if label in lexicon.labels:
-            after = sentence.text[e.end_char - sentence.start_char:]
+            after = text[e.end_char - sentence.start_char:]
             mentions.append(SubjectMention(e.start_char, e.end_char, label, e.text, sid, e.start, e.end,
                                            lexicon_word=e.text in words,
                                            government=lexicon.is_government(label, e.text, sid),
                                            announcer=lexicon.is_announcer(after)))
     covered = [(m.start, m.end) for m in mentions]
     doc = sentence.doc
-    for start, end, word, label, sid in lexicon.lexicon_mentions(sentence.text):
+    for start, end, word, label, sid in lexicon.lexicon_mentions(text):
         a, b = sentence.start_char + start, sentence.start_char + end
         span = doc.char_span(a, b)
         if span is None or not stands_alone(doc, span) or label not in lexicon.labels \

@@ -295,7 +295,7 @@ def train_linker(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord], o
                                       ("rules", (RuleScorer(), RuleScorer.threshold))):
         linker.scorer, linker.threshold = chosen, threshold
         scored = {split: evaluate_linker(linker, docs[split], by_split[split]) for split in splits}
-        report[name] = {split: _with_interval(m) for split, m in scored.items()}
+        report[name] = {split: m["micro"] for split, m in scored.items()}
         report[f"{name}_per_indicator"] = {split: m["per_indicator"] for split, m in scored.items()}
     linker.scorer, linker.threshold = scorer, scorer.threshold
     scorer.save(output)
@@ -361,9 +361,4 @@ def cross_validate(nlp, linker: ClaimLinker, records: Sequence[AnnotatedRecord],
              for (t, bias), linked in at_point.items()]
     best = max(sweep, key=lambda s: (s["cv_f1"], -abs(s["threshold"] - 0.5), -abs(s["other_bias"])), default=None)
     return {"folds": per_fold, "threshold": CV_THRESHOLD, "other_bias": CV_OTHER_BIAS, "sweep": sweep, "best": best,
-            **{name: _with_interval(claim_metrics(gold, predicted[name], record_articles(records)))
-               for name in predicted}}
-
-
-def _with_interval(metrics: dict) -> dict:
-    return {**metrics["micro"], "interval": metrics["micro_interval"]}
+            **{name: claim_metrics(gold, predicted[name], record_articles(records))["micro"] for name in predicted}}
